@@ -1,0 +1,59 @@
+"""Signing in and out."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+
+from app.core.clock import utcnow
+from app.extensions import db, limiter
+from app.forms.auth import LoginForm
+from app.models import User
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site: never an open redirect."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOOPDESK_LOGIN_LIMIT"], methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.landing"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(func.lower(User.username) == form.username.data.strip().lower()))
+        if user is not None and user.active and user.check_password(form.password.data):
+            login_user(user, remember=form.remember.data)
+            user.last_login_at = utcnow()
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")) or url_for("auth.landing"))
+        form.password.errors.append(_("Wrong username or password."))
+        return render_template("auth/login.html", form=form), 422
+    return render_template("auth/login.html", form=form)
+
+
+@bp.get("/home")
+@login_required
+def landing():
+    """Each role's own first page."""
+    return redirect(url_for("staff.responses"))
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash(_("You are signed out."))
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,273 @@
+"""The customer's survey at /s/<token>: one step per screen, htmx-enhanced, works without JS."""
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timezone
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_htmx import make_response as htmx_response
+from jinja2_fragments.flask import render_block
+
+from app.extensions import db, htmx, limiter
+from app.forms.survey import build_step_form
+from app.i18n import current_locale
+from app.jobs import enqueue
+from app.jobs.responses import response_submitted
+from app.services import surveys
+from app.models import QuestionType
+from app.services.surveys import AlreadySubmitted, StepInput, SurveyEntry, SurveyUnavailable
+
+bp = Blueprint("survey", __name__)
+
+DEVICE_COOKIE = "ld_device"
+DEVICE_COOKIE_AGE = 400 * 86400
+#: How many surveys (QR tokens) one browser keeps a draft for at a time.
+MAX_DRAFTS_PER_BROWSER = 5
+
+
+def _device_key() -> str:
+    device = request.cookies.get(DEVICE_COOKIE, "")
+    return f"device:{device}" if _valid_uuid(device) else f"address:{request.remote_addr}"
+
+
+def _address_key() -> str:
+    return f"address:{request.remote_addr}"
+
+
+def _valid_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+survey_limits = [
+    limiter.shared_limit(
+        lambda: current_app.config["LOOPDESK_SURVEY_LIMIT_PER_DEVICE"], scope="survey-device", key_func=_device_key
+    ),
+    limiter.shared_limit(
+        lambda: current_app.config["LOOPDESK_SURVEY_LIMIT_PER_ADDRESS"], scope="survey-address", key_func=_address_key
+    ),
+]
+
+
+def limited(view):
+    for limit in survey_limits:
+        view = limit(view)
+    return view
+
+
+@bp.before_request
+def identify_device() -> None:
+    device = request.cookies.get(DEVICE_COOKIE, "")
+    g.device_id = device if _valid_uuid(device) else str(uuid.uuid4())
+    g.new_device = device != g.device_id
+
+
+@bp.after_request
+def no_store(response):
+    """Survey pages are never cached: the back button must not show a previous customer's answers."""
+    response.headers["Cache-Control"] = "no-store"
+    response.vary.add("HX-Request")
+    if g.get("new_device"):
+        response.set_cookie(
+            DEVICE_COOKIE, g.device_id, max_age=DEVICE_COOKIE_AGE, httponly=True, samesite="Lax",
+            secure=current_app.config["LOOPDESK_FORCE_HTTPS"],
+        )
+    return response
+
+
+def _drafts() -> dict:
+    return session.setdefault("drafts", {})
+
+
+def _draft_ref(token: str, create: bool) -> dict | None:
+    """The browser's draft for this survey: the idempotency key and when it started."""
+    drafts = _drafts()
+    ref = drafts.get(token)
+    if ref is None and create:
+        while len(drafts) >= MAX_DRAFTS_PER_BROWSER:
+            drafts.pop(next(iter(drafts)))
+        ref = {"key": secrets.token_urlsafe(24), "t": int(datetime.now(timezone.utc).timestamp())}
+        drafts[token] = ref
+        session.modified = True
+    return ref
+
+
+def _forget_draft(token: str) -> None:
+    if _drafts().pop(token, None) is not None:
+        session.modified = True
+
+
+def _open(token: str) -> SurveyEntry:
+    if len(token) > 64:
+        raise SurveyUnavailable(surveys.Unavailable.UNKNOWN)
+    return surveys.open_survey(token)
+
+
+def _render(template: str, block: str, status: int = 200, push_url: str | None = None, **context):
+    """The whole page, or for an htmx request only the block that changes."""
+    if htmx and not htmx.boosted and not htmx.history_restore_request:
+        html = render_block(template, block, **context)
+        return htmx_response(html, status, push_url=push_url) if push_url else (html, status)
+    return render_template(template, **context), status
+
+
+@bp.get("/s/<token>")
+@limited
+def show(token: str):
+    try:
+        entry = _open(token)
+    except SurveyUnavailable as error:
+        return _unavailable(error)
+    ref = _draft_ref(token, create=False)
+    draft = surveys.find_draft(ref["key"]) if ref else None
+    if ref is not None and draft is not None and draft.submitted_at is not None:
+        _forget_draft(token)
+        ref, draft = None, None
+    plan = surveys.plan_of(entry, draft)
+    if plan is None:
+        return _unavailable(SurveyUnavailable(surveys.Unavailable.CLOSED, entry.branch))
+    if ref is None:
+        session.pop("thanks", None)
+        ref = _draft_ref(token, create=True)
+        surveys.count_scan(entry.qr)
+        db.session.commit()
+    return _step_page(entry, plan, ref["key"], draft, asked=request.args.get("step", type=int))
+
+
+def _step_page(entry: SurveyEntry, plan, key: str, draft, asked: int | None, push: bool = False):
+    """The step the customer asked for if it is open to them, else the first unfinished one."""
+    answers = surveys.answers_of(draft, plan)
+    steps = plan.visible_steps(answers)
+    next_step = plan.next_step(answers, draft.furthest_step if draft else 0)
+    step = asked if asked in steps and (next_step is None or asked <= next_step) else next_step or steps[-1]
+    form = build_step_form(plan.questions_on(step, answers))
+    form.key.data = key
+    form.step.data = step
+    _fill(form, answers, draft)
+    push_url = url_for("survey.show", token=entry.qr.token, step=step) if push else None
+    return _render("survey/step.html", "step", push_url=push_url, **_step_context(entry, plan, form, step, steps))
+
+
+def _fill(form, answers, draft) -> None:
+    for question in form.questions:
+        if question.type == QuestionType.CONTACT:
+            if draft is not None:
+                form[form.field_name(question, "name")].data = draft.contact_name
+                form[form.field_name(question, "phone")].data = draft.contact_phone
+                form[form.field_name(question, "email")].data = draft.contact_email
+                form[form.field_name(question, "consent")].data = draft.contact_consent
+        elif question.key in answers:
+            value = answers[question.key]
+            if question.type == QuestionType.SINGLE and isinstance(value, list):
+                value = value[0] if value else None
+            form[form.field_name(question)].data = value
+
+
+def _step_context(entry, plan, form, step, steps) -> dict:
+    index = steps.index(step)
+    return {
+        "entry": entry,
+        "plan": plan,
+        "form": form,
+        "step": step,
+        "step_number": index + 1,
+        "step_count": len(steps),
+        "previous_step": steps[index - 1] if index > 0 else None,
+        "is_last": index == len(steps) - 1,
+    }
+
+
+@bp.post("/s/<token>")
+@limited
+def answer(token: str):
+    try:
+        entry = _open(token)
+    except SurveyUnavailable as error:
+        return _unavailable(error)
+    key = request.form.get("key", "")
+    draft = surveys.find_draft(key) if key else None
+    if draft is not None and draft.qr_code_id != entry.qr.id:
+        abort(400)
+    if draft is not None and draft.submitted_at is not None:
+        return _to_thanks(token)
+    plan = surveys.plan_of(entry, draft)
+    if plan is None:
+        return _unavailable(SurveyUnavailable(surveys.Unavailable.CLOSED, entry.branch))
+    answers = surveys.answers_of(draft, plan)
+    steps = plan.visible_steps(answers)
+    next_step = plan.next_step(answers, draft.furthest_step if draft else 0)
+    step = request.form.get("step", type=int)
+    if step not in steps or (next_step is not None and step > next_step):
+        # A replayed or forged step that is not open now: show where the customer really is.
+        return _see_other(url_for("survey.show", token=token))
+    form = build_step_form(plan.questions_on(step, answers), formdata=request.form)
+    if not form.validate():
+        return _render("survey/step.html", "step", 422, **_step_context(entry, plan, form, step, steps))
+    ref = _draft_ref(token, create=False) or {}
+    now = datetime.now(timezone.utc)
+    started = datetime.fromtimestamp(ref["t"], timezone.utc) if ref.get("key") == key else now
+    data = StepInput(
+        key=form.key.data,
+        device_id=g.device_id,
+        started_at=started,
+        language=current_locale(),
+        step=step,
+        values=form.answer_values(),
+        contact=form.contact_details(),
+    )
+    try:
+        response, submitted = surveys.save_step(entry, plan, data)
+        db.session.commit()
+    except AlreadySubmitted:
+        db.session.rollback()
+        return _to_thanks(token)
+    if submitted:
+        session["thanks"] = {"token": token, "ref": response.reference_code}
+        enqueue(response_submitted, response.id)
+        return _to_thanks(token)
+    if htmx:
+        return _step_page(entry, plan, key, response, asked=None, push=True)
+    return _see_other(url_for("survey.show", token=token))
+
+
+def _see_other(target: str):
+    """Post/Redirect/Get; htmx ignores headers on a 3xx, so it gets HX-Location instead."""
+    if htmx:
+        return htmx_response("", 200, location={"path": target, "target": "#survey-step", "swap": "outerHTML", "select": "#survey-step"})
+    return redirect(target, 303)
+
+
+def _to_thanks(token: str):
+    _forget_draft(token)
+    target = url_for("survey.thanks", token=token)
+    if htmx:
+        return htmx_response("", 200, redirect=target)
+    return redirect(target, 303)
+
+
+@bp.get("/s/<token>/thanks")
+@limited
+def thanks(token: str):
+    try:
+        entry = _open(token)
+    except SurveyUnavailable as error:
+        return _unavailable(error)
+    done = session.get("thanks") or {}
+    reference_code = done.get("ref") if done.get("token") == token else None
+    plan = surveys.plan_of(entry, None)
+    return render_template(
+        "survey/thanks.html",
+        entry=entry,
+        plan=plan,
+        reference_code=reference_code,
+        restart_seconds=current_app.config["LOOPDESK_KIOSK_RESTART_SECONDS"] if entry.qr.is_kiosk else None,
+    )
+
+
+def _unavailable(error: SurveyUnavailable):
+    return render_template("survey/unavailable.html", reason=error.reason.value, branch=error.branch), (
+        404 if error.reason == surveys.Unavailable.UNKNOWN else 410
+    )

@@ -1,0 +1,89 @@
+"""Command-line entry points: `flask demo`, `flask create-admin`, `flask jobs …`."""
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.extensions import db
+
+jobs_cli = AppGroup("jobs", help="Background jobs: RQ worker, scheduler and sweeps.")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(demo)
+    app.cli.add_command(create_admin)
+
+
+@click.command("demo")
+@click.option("--responses", default=300, show_default=True, help="Past responses to generate.")
+def demo(responses: int) -> None:
+    """Fill an empty database with the demo; print the demo logins and survey URLs."""
+    from app.demo import demo_lines, seed_demo
+
+    seed_demo(responses=responses)
+    for line in demo_lines():
+        click.echo(line)
+
+
+@click.command("create-admin")
+@click.argument("username")
+@click.password_option()
+def create_admin(username: str, password: str) -> None:
+    """Create an administrator (the first one on an empty production database)."""
+    from app.models import Role, User
+
+    if db.session.scalar(db.select(User).where(User.username == username)):
+        raise click.ClickException(f"user {username!r} exists already")
+    user = User(username=username, display_name=username, role=Role.ADMIN, all_branches=True)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"created admin {username}")
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker for REDIS_URL."""
+    from rq import Worker
+
+    from app.jobs import queue
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("REDIS_URL is not set: jobs run in process, no worker is needed")
+    q = queue()
+    Worker([q], connection=q.connection).work(burst=burst, with_scheduler=True)
+
+
+@jobs_cli.command("cron")
+def cron() -> None:
+    """Run RQ's cron scheduler: enqueue the periodic sweeps."""
+    from rq.cron import CronScheduler
+
+    from app.jobs import QUEUE_NAME, queue
+    from app.jobs.responses import sweep_unprocessed
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("REDIS_URL is not set: use `flask jobs sweep --every 60`")
+    scheduler = CronScheduler(connection=queue().connection)
+    scheduler.register(sweep_unprocessed, queue_name=QUEUE_NAME, interval=60)
+    scheduler.start()
+
+
+@jobs_cli.command("sweep")
+@click.option("--every", type=int, default=0, help="Repeat every N seconds (in-process scheduler).")
+def sweep(every: int) -> None:
+    """Run the periodic sweeps now (or forever, with --every)."""
+    from app.jobs.responses import sweep_unprocessed
+
+    while True:
+        done = sweep_unprocessed()
+        if done:
+            click.echo(f"swept {done} response(s)")
+        if not every:
+            return
+        time.sleep(every)

@@ -1,0 +1,76 @@
+"""Settings from the environment, with the embedded defaults (SQLite, jobs in process)."""
+from __future__ import annotations
+
+import os
+
+
+def database_url(raw: str | None, instance_path: str) -> str:
+    """Normalise DATABASE_URL for SQLAlchemy; default to a SQLite file in the instance folder."""
+    if not raw:
+        return "sqlite:///" + os.path.join(instance_path, "loopdesk.db")
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Read once per app from the environment; tests pass overrides to create_app()."""
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = os.environ.get("SECRET_KEY")
+        self.DATABASE_URL = os.environ.get("DATABASE_URL")
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        self.PORT = int(os.environ.get("PORT", "5000"))
+        self.LOOPDESK_BASE_URL = os.environ.get(
+            "LOOPDESK_BASE_URL", f"http://localhost:{self.PORT}"
+        ).rstrip("/")
+        self.LOOPDESK_DEFAULT_LOCALE = os.environ.get("LOOPDESK_DEFAULT_LOCALE", "zh_Hans")
+        # Behind a reverse proxy, how many X-Forwarded-* hops to trust.
+        self.LOOPDESK_PROXY_HOPS = int(os.environ.get("LOOPDESK_PROXY_HOPS", "0"))
+        self.LOOPDESK_FORCE_HTTPS = _flag("LOOPDESK_FORCE_HTTPS", False)
+        # Rate limits for the public survey. One branch's Wi-Fi puts many phones
+        # behind one address, so the per-address limit is generous and the tight
+        # one is per device (anonymous cookie).
+        self.LOOPDESK_SURVEY_LIMIT_PER_DEVICE = os.environ.get(
+            "LOOPDESK_SURVEY_LIMIT_PER_DEVICE", "60/minute"
+        )
+        self.LOOPDESK_SURVEY_LIMIT_PER_ADDRESS = os.environ.get(
+            "LOOPDESK_SURVEY_LIMIT_PER_ADDRESS", "1200/minute;20000/hour"
+        )
+        self.LOOPDESK_LOGIN_LIMIT = os.environ.get("LOOPDESK_LOGIN_LIMIT", "10/minute;50/hour")
+        # Seconds a kiosk's thank-you page stays before the survey starts over.
+        self.LOOPDESK_KIOSK_RESTART_SECONDS = int(os.environ.get("LOOPDESK_KIOSK_RESTART_SECONDS", "8"))
+        # Submitted responses the job did not pick up are swept after this many seconds.
+        self.LOOPDESK_SWEEP_AFTER_SECONDS = int(os.environ.get("LOOPDESK_SWEEP_AFTER_SECONDS", "60"))
+
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = self.LOOPDESK_FORCE_HTTPS
+        self.REMEMBER_COOKIE_SECURE = self.LOOPDESK_FORCE_HTTPS
+        self.PERMANENT_SESSION_LIFETIME = 60 * 60 * 24
+        # A survey left open on a phone must still submit: the token lives as long as the session.
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.BABEL_DEFAULT_LOCALE = "en"
+        self.BABEL_TRANSLATION_DIRECTORIES = "translations"
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        # A Redis outage must not stop customers: fall back to per-process limits.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_SWALLOW_ERRORS = True
+        self.RATELIMIT_STRATEGY = "moving-window"
+        self.COMPRESS_MIMETYPES = [
+            "text/html", "text/css", "application/javascript", "text/javascript",
+            "image/svg+xml", "application/json",
+        ]
+        self.COMPRESS_ALGORITHM = ["br", "gzip"]
+        self.COMPRESS_ALGORITHM_STREAMING = ["br", "deflate"]
+        self.COMPRESS_MIN_SIZE = 300

@@ -1,0 +1,1 @@
+"""Pure product rules: no Flask, no database session."""

@@ -1,0 +1,155 @@
+"""The demo that scripts/dev seeds: branches, QR codes, the default questionnaire, users, history."""
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.core.clock import utcnow
+from app.core.reference import new_reference_code
+from app.extensions import db
+from app.models import Answer, Branch, Department, QrCode, Response, Role, User
+from app.services.qr_codes import survey_url
+from app.services.questionnaire_templates import create_default_questionnaire
+from app.services.survey_plans import plan_for
+
+OPENING_HOURS = {day: [["10:00", "22:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+BRANCHES = [
+    # code, name, region, time zone
+    ("SH-PEOPLE", "上海人民广场店", "华东 East China", "Asia/Shanghai"),
+    ("HZ-WESTLAKE", "杭州西湖店", "华东 East China", "Asia/Shanghai"),
+    ("LDN-SOHO", "London Soho", "Europe", "Europe/London"),
+]
+
+DEPARTMENTS = [
+    ("product", "产品部 Product", False),
+    ("service", "客服部 Customer service", False),
+    ("operations", "门店运营部 Store operations", False),
+    ("triage", "分诊 Triage", True),
+]
+
+#: username, role, password, display name, branch codes (None = all), department codes
+USERS = [
+    ("admin", Role.ADMIN, "loopdesk-admin", "管理员 Admin", None, ["product", "service", "operations", "triage"]),
+    ("supervisor", Role.SUPERVISOR, "loopdesk-supervisor", "王主管 Supervisor Wang", ["SH-PEOPLE", "HZ-WESTLAKE"],
+     ["product", "service", "operations", "triage"]),
+    ("staff", Role.STAFF, "loopdesk-staff", "李客服 Li (service)", ["SH-PEOPLE"], ["service"]),
+    ("staff.london", Role.STAFF, "loopdesk-london", "Sam (store ops)", ["LDN-SOHO"], ["operations"]),
+]
+
+COMMENTS = [
+    ("zh_Hans", "排队时间太长了，等了二十分钟"),
+    ("zh_Hans", "服务员态度很好，环境干净"),
+    ("zh_Hans", "产品质量不错，但是价格有点贵"),
+    ("zh_Hans", "洗手间不干净"),
+    ("en", "Great coffee, friendly staff"),
+    ("en", "The queue was far too long"),
+    ("en", "Music was too loud"),
+]
+
+
+def seed_demo(responses: int = 300, seed: int = 7) -> bool:
+    """Seed an empty database. Returns False (and changes nothing) when it already has branches."""
+    if db.session.scalar(select(func.count(Branch.id))):
+        return False
+    rng = random.Random(seed)
+    branches = {}
+    for code, name, region, zone in BRANCHES:
+        branch = Branch(code=code, name=name, region=region, timezone=zone, opening_hours=OPENING_HOURS)
+        branch.qr_codes = [QrCode(label="入口 Entrance")]
+        if code == "SH-PEOPLE":
+            branch.qr_codes.append(QrCode(label="2号柜台 Counter 2 (kiosk)", is_kiosk=True))
+        branches[code] = branch
+        db.session.add(branch)
+    departments = {code: Department(code=code, name=name, is_triage=triage) for code, name, triage in DEPARTMENTS}
+    db.session.add_all(departments.values())
+    for username, role, password, display, branch_codes, dept_codes in USERS:
+        user = User(username=username, role=role, display_name=display, all_branches=branch_codes is None)
+        user.set_password(password)
+        user.branches = [branches[c] for c in branch_codes or []]
+        user.departments = [departments[c] for c in dept_codes]
+        db.session.add(user)
+    questionnaire = create_default_questionnaire()
+    _past_responses(rng, list(branches.values()), questionnaire.current_version_id, responses)
+    db.session.commit()
+    return True
+
+
+def _past_responses(rng: random.Random, branches: list[Branch], version_id: int, count: int) -> None:
+    plan = plan_for(version_id)
+    now = utcnow()
+    for _ in range(count):
+        branch = rng.choice(branches)
+        mood = rng.choices([1, 2, 3, 4, 5], weights=[4, 6, 15, 40, 35])[0]
+        started = now - timedelta(days=rng.uniform(0, 60), minutes=rng.uniform(0, 600))
+        duration = rng.randint(25, 140)
+        values = {
+            "product": _near(rng, mood, 1, 5),
+            "service": _near(rng, mood, 1, 5),
+            "environment": _near(rng, mood, 1, 5),
+            "nps": _near(rng, mood * 2, 0, 10),
+        }
+        if values["service"] <= 3:
+            values["service_problem"] = rng.sample(["waiting", "attitude", "knowledge", "after_sales"], rng.randint(1, 2))
+        language, comment = rng.choice(COMMENTS)
+        if rng.random() < 0.35:
+            values["comment"] = comment
+        partial = rng.random() < 0.08
+        answered = dict(list(values.items())[:2]) if partial else values
+        response = Response(
+            branch_id=branch.id,
+            qr_code_id=branch.qr_codes[0].id,
+            version_id=version_id,
+            language=language,
+            device_id=_uuid(rng),
+            idempotency_key=secrets.token_urlsafe(24),
+            started_at=started,
+            last_answered_at=started + timedelta(seconds=duration),
+            furthest_step=2 if partial else 6,
+            quality_flags=["too_fast"] if duration < 30 and not partial else [],
+        )
+        if not partial:
+            response.submitted_at = started + timedelta(seconds=duration)
+            response.duration_seconds = duration
+            response.processed_at = response.submitted_at
+            if mood <= 2 and rng.random() < 0.5:
+                response.contact_consent = True
+                response.contact_phone = f"138{rng.randint(10000000, 99999999)}"
+                response.reference_code = new_reference_code()
+            branch.qr_codes[0].response_count += 1
+        branch.qr_codes[0].scan_count += 1
+        for key, value in answered.items():
+            question = plan.by_key[key]
+            response.answers.append(
+                Answer(
+                    question_id=question.id,
+                    value_int=value if isinstance(value, int) else None,
+                    value_choices=value if isinstance(value, list) else None,
+                    value_text=value if isinstance(value, str) else None,
+                )
+            )
+        db.session.add(response)
+
+
+def _near(rng: random.Random, centre: int, low: int, high: int) -> int:
+    return max(low, min(high, centre + rng.choice([-1, 0, 0, 0, 1])))
+
+
+def _uuid(rng: random.Random) -> str:
+    import uuid
+
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def demo_lines() -> list[str]:
+    """`login: ROLE USERNAME PASSWORD` and `survey: URL` lines, for people and scripts."""
+    lines = []
+    for username, role, password, *_rest in USERS:
+        if db.session.scalar(select(User.id).where(User.username == username)):
+            lines.append(f"login: {role.value} {username} {password}")
+    for qr in db.session.scalars(select(QrCode).where(QrCode.revoked_at.is_(None)).order_by(QrCode.id)):
+        lines.append(f"survey: {survey_url(qr.token)}")
+    return lines

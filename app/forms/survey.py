@@ -1,0 +1,123 @@
+"""The form of one survey step, built from the questions on that step."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Field, HiddenField, IntegerField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+
+from app.core.skip_logic import AnswerValue
+from app.models import QuestionType
+from app.services.survey_plans import PlannedQuestion
+from app.services.surveys import ContactDetails
+
+CSAT_VALUES = tuple(range(1, 6))
+NPS_VALUES = tuple(range(0, 11))
+MAX_TEXT_LENGTH = 2000
+KEY_PATTERN = r"^[A-Za-z0-9_-]{16,43}$"
+PHONE_PATTERN = r"^\+?[0-9][0-9 ()-]{4,19}$"
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,24}$"
+
+
+class StepForm(FlaskForm):
+    key = HiddenField(validators=[DataRequired(), Regexp(KEY_PATTERN)])
+    step = IntegerField(validators=[InputRequired()])
+
+    questions: Sequence[PlannedQuestion] = ()
+
+    def field_name(self, question: PlannedQuestion, part: str = "") -> str:
+        return f"q_{question.key}{'_' + part if part else ''}"
+
+    def answer_values(self) -> dict[str, AnswerValue]:
+        values: dict[str, AnswerValue] = {}
+        for question in self.questions:
+            if question.type == QuestionType.CONTACT:
+                continue
+            data = self[self.field_name(question)].data
+            if question.type == QuestionType.TEXT:
+                data = (data or "").strip() or None
+            elif question.type == QuestionType.SINGLE:
+                data = [data] if data else None
+            values[question.key] = data
+        return values
+
+    def contact_details(self) -> ContactDetails | None:
+        question = next((q for q in self.questions if q.type == QuestionType.CONTACT), None)
+        if question is None:
+            return None
+
+        def clean(part: str) -> str | None:
+            return (self[self.field_name(question, part)].data or "").strip() or None
+
+        return ContactDetails(
+            consent=bool(self[self.field_name(question, "consent")].data),
+            name=clean("name"),
+            phone=clean("phone"),
+            email=clean("email"),
+        )
+
+
+def _required(question: PlannedQuestion) -> list:
+    if question.required:
+        return [InputRequired(message=_l("Please answer this question."))]
+    return [Optional()]
+
+
+def _choice_field(question: PlannedQuestion) -> Field:
+    if question.type in (QuestionType.CSAT, QuestionType.NPS):
+        values = CSAT_VALUES if question.type == QuestionType.CSAT else NPS_VALUES
+        return RadioField(
+            choices=[(v, str(v)) for v in values],
+            coerce=int,
+            validators=_required(question),
+            validate_choice=True,
+        )
+    if question.type == QuestionType.SINGLE:
+        return RadioField(choices=[(v, v) for v in question.option_values], validators=_required(question))
+    field = SelectMultipleField(
+        choices=[(v, v) for v in question.option_values],
+        validators=[DataRequired(message=_l("Please choose at least one."))] if question.required else [Optional()],
+    )
+    return field
+
+
+def _contact_check(question: PlannedQuestion):
+    def check(form: StepForm, field: Field) -> None:
+        contact = form.contact_details()
+        if contact is None:
+            return
+        if contact.consent and not (contact.phone or contact.email):
+            raise ValidationError(_l("Leave a phone number or an e-mail address so we can call you back."))
+        if not contact.consent and (contact.phone or contact.email or contact.name):
+            raise ValidationError(_l("Tick the box to let us contact you, or leave these fields empty."))
+
+    return check
+
+
+def build_step_form(questions: Sequence[PlannedQuestion], formdata=None) -> StepForm:
+    """A StepForm subclass with one field (or four, for contact) per question on the step."""
+    fields: dict[str, object] = {"questions": tuple(questions)}
+    for question in questions:
+        name = f"q_{question.key}"
+        if question.type in (QuestionType.CSAT, QuestionType.NPS, QuestionType.SINGLE, QuestionType.MULTIPLE):
+            fields[name] = _choice_field(question)
+        elif question.type == QuestionType.TEXT:
+            fields[name] = TextAreaField(
+                validators=[
+                    *(_required(question)),
+                    Length(max=MAX_TEXT_LENGTH, message=_l("Please keep it under %(max)d characters.", max=MAX_TEXT_LENGTH)),
+                ]
+            )
+        elif question.type == QuestionType.CONTACT:
+            fields[f"{name}_name"] = StringField(validators=[Optional(), Length(max=80)])
+            fields[f"{name}_phone"] = StringField(
+                validators=[Optional(), Regexp(PHONE_PATTERN, message=_l("That does not look like a phone number."))]
+            )
+            fields[f"{name}_email"] = StringField(
+                validators=[Optional(), Length(max=255), Regexp(EMAIL_PATTERN, message=_l("That does not look like an e-mail address."))]
+            )
+            fields[f"{name}_consent"] = BooleanField(validators=[_contact_check(question)])
+    form_class = type("StepForm_" + "_".join(q.key for q in questions), (StepForm,), fields)
+    return form_class(formdata=formdata) if formdata is not None else form_class()

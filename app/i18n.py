@@ -1,0 +1,94 @@
+"""Language and time display: the request's locale, texts in it, times in a branch's zone."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request, session, url_for
+from flask_babel import format_datetime, get_locale, lazy_gettext as _l
+from flask_login import current_user
+
+from app.core.languages import SUPPORTED_LOCALES, best_locale, pick_text
+from app.models.types import Texts
+
+LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}
+
+
+def select_locale() -> str:
+    """?lang= (remembered), then the signed-in user's choice, then the phone's Accept-Language."""
+    chosen = request.args.get("lang")
+    if chosen in SUPPORTED_LOCALES:
+        session["lang"] = chosen
+        return chosen
+    remembered = session.get("lang")
+    if remembered in SUPPORTED_LOCALES:
+        return remembered
+    if current_user and current_user.is_authenticated and current_user.locale in SUPPORTED_LOCALES:
+        return current_user.locale
+    accepted = [tag for tag, _quality in request.accept_languages]
+    return best_locale(accepted, default=current_app.config["LOOPDESK_DEFAULT_LOCALE"])
+
+
+def select_timezone() -> str:
+    return "UTC"
+
+
+def current_locale() -> str:
+    locale = get_locale()
+    if locale is None:
+        return current_app.config["LOOPDESK_DEFAULT_LOCALE"]
+    return "zh_Hans" if locale.language == "zh" else locale.language
+
+
+def text(texts: Texts | None) -> str:
+    return pick_text(texts, current_locale())
+
+
+def local_time(moment: datetime | None, zone: str, format: str = "short") -> str:
+    """A UTC timestamp shown in a branch's time zone, with the zone's abbreviation."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{format_datetime(local.replace(tzinfo=None), format)} {local.tzname()}"
+
+
+def url_with_lang(locale: str) -> str:
+    """This page in another language (the choice is remembered in the session)."""
+    args = request.args.to_dict()
+    args["lang"] = locale
+    return url_for(request.endpoint or "main.index", **(request.view_args or {}), **args)
+
+
+FLAG_LABELS = {
+    "too_fast": _l("too fast"),
+    "straight_lining": _l("same answer everywhere"),
+    "repeat_device": _l("repeat from one device"),
+}
+CSAT_LABELS = [_l("Very dissatisfied"), _l("Dissatisfied"), _l("Neutral"), _l("Satisfied"), _l("Very satisfied")]
+
+
+def flag_label(flag: str) -> str:
+    return str(FLAG_LABELS.get(flag, flag))
+
+
+def answer_label(question, value) -> str:
+    """An answer as staff read it: the score with its words, or the chosen options' labels."""
+    if question.type == "csat" and isinstance(value, int) and 1 <= value <= 5:
+        return f"{value} · {CSAT_LABELS[value - 1]}"
+    if isinstance(value, list):
+        labels = {str(o["value"]): text(o.get("label")) for o in question.options}
+        return ", ".join(labels.get(v, v) for v in value)
+    return "" if value is None else str(value)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        text=text,
+        current_locale=current_locale,
+        SUPPORTED_LOCALES=SUPPORTED_LOCALES,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        url_with_lang=url_with_lang,
+        flag_label=flag_label,
+        answer_label=answer_label,
+    )
+    app.jinja_env.filters["local_time"] = local_time

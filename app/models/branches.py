@@ -1,0 +1,78 @@
+"""Branches (门店/网点) and the QR codes customers scan there."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.clock import utcnow
+from app.extensions import db
+from app.models.types import UtcDateTime
+
+if TYPE_CHECKING:
+    from app.models.surveys import Questionnaire
+
+
+class Branch(db.Model):
+    __tablename__ = "branches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    region: Mapped[str] = mapped_column(String(80), default="", index=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    #: Weekly business hours: {"mon": [["09:00", "21:00"]], ...}; a missing day is closed.
+    opening_hours: Mapped[dict] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    qr_codes: Mapped[list[QrCode]] = relationship(
+        back_populates="branch", order_by="QrCode.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def __repr__(self) -> str:
+        return f"<Branch {self.code}>"
+
+
+def new_qr_token() -> str:
+    """96 random bits, URL-safe: the only thing a printed code reveals."""
+    return secrets.token_urlsafe(12)
+
+
+class QrCode(db.Model):
+    __tablename__ = "qr_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    token: Mapped[str] = mapped_column(String(43), unique=True, default=new_qr_token)
+    label: Mapped[str] = mapped_column(String(80), default="")
+    #: A tablet on the counter: the survey starts over by itself after each customer.
+    is_kiosk: Mapped[bool] = mapped_column(default=False)
+    #: Optional: always open this questionnaire instead of the branch's current one.
+    questionnaire_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaires.id"))
+    scan_count: Mapped[int] = mapped_column(default=0)
+    response_count: Mapped[int] = mapped_column(default=0)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    branch: Mapped[Branch] = relationship(back_populates="qr_codes")
+    questionnaire: Mapped[Questionnaire | None] = relationship()
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @classmethod
+    def by_token(cls, token: str) -> QrCode | None:
+        return db.session.scalar(select(cls).where(cls.token == token))
+
+    def __repr__(self) -> str:
+        return f"<QrCode {self.id} {self.label!r}>"

@@ -1,0 +1,89 @@
+"""Responses (答卷) and their answers. A response without ``submitted_at`` is partial."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.clock import utcnow
+from app.extensions import db
+from app.models.branches import Branch, QrCode
+from app.models.surveys import Question, QuestionnaireVersion
+from app.models.types import UtcDateTime
+
+
+class Response(db.Model):
+    __tablename__ = "responses"
+    __table_args__ = (
+        Index("ix_responses_branch_submitted", "branch_id", "submitted_at"),
+        Index("ix_responses_device_submitted", "device_id", "submitted_at"),
+        Index("ix_responses_unprocessed", "processed_at", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    qr_code_id: Mapped[int | None] = mapped_column(ForeignKey("qr_codes.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    #: Anonymous per-device cookie id: tells repeated submissions apart, identifies nobody.
+    device_id: Mapped[str] = mapped_column(String(36))
+    #: Made when the survey is first shown; every step and the final submit carry it,
+    #: so a double tap or a retry finds this row instead of making another.
+    idempotency_key: Mapped[str] = mapped_column(String(43), unique=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: The highest step number the customer has completed; a reload resumes after it.
+    furthest_step: Mapped[int] = mapped_column(default=0)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    duration_seconds: Mapped[int | None] = mapped_column()
+    #: Data-quality flags ("too_fast", "straight_lining", "repeat_device"): flagged, never deleted.
+    quality_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Given when the customer asked for a call back; they follow their complaint with it.
+    reference_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    contact_consent: Mapped[bool] = mapped_column(default=False)
+    contact_name: Mapped[str | None] = mapped_column(String(80))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    contact_email: Mapped[str | None] = mapped_column(String(255))
+    #: Set by the after-submit job; a sweep re-runs the job for rows still without it.
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    branch: Mapped[Branch] = relationship()
+    qr_code: Mapped[QrCode | None] = relationship()
+    version: Mapped[QuestionnaireVersion] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", order_by="Answer.id"
+    )
+
+    @property
+    def is_partial(self) -> bool:
+        return self.submitted_at is None
+
+    @property
+    def is_flagged(self) -> bool:
+        return bool(self.quality_flags)
+
+
+class Answer(db.Model):
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("response_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    #: CSAT 1–5 or NPS 0–10.
+    value_int: Mapped[int | None] = mapped_column()
+    value_text: Mapped[str | None] = mapped_column(Text)
+    #: Option values of a single or multiple choice.
+    value_choices: Mapped[list[str] | None] = mapped_column(JSON)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+    question: Mapped[Question] = relationship()
+
+    @property
+    def value(self) -> int | str | list[str] | None:
+        if self.value_int is not None:
+            return self.value_int
+        if self.value_choices is not None:
+            return self.value_choices
+        return self.value_text

@@ -1,0 +1,42 @@
+"""Who may see what: one place for every access rule, used by every view."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import abort
+from flask_login import current_user, login_required
+from sqlalchemy import Select, false
+
+from app.models import Response, Role, User
+
+
+def role_required(*roles: Role) -> Callable:
+    """Sign-in required, then one of ``roles`` (admins may do anything)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role != Role.ADMIN and current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def scope_responses(query: Select, user: User) -> Select:
+    """Limit a query on Response to the branches in the user's scope.
+
+    Admins and head-office users (all_branches) see every branch; everybody else
+    sees only the branches they are assigned to, and nothing when they have none.
+    """
+    if user.role == Role.ADMIN or user.all_branches:
+        return query
+    branch_ids = [b.id for b in user.branches]
+    if not branch_ids:
+        return query.where(false())
+    return query.where(Response.branch_id.in_(branch_ids))
