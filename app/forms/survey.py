@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, Field, HiddenField, IntegerField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
@@ -69,15 +70,15 @@ def _choice_field(question: PlannedQuestion) -> Field:
     if question.type in (QuestionType.CSAT, QuestionType.NPS):
         values = CSAT_VALUES if question.type == QuestionType.CSAT else NPS_VALUES
         return RadioField(
-            choices=[(v, str(v)) for v in values],
+            choices=[SelectChoice(v) for v in values],
             coerce=int,
             validators=_required(question),
             validate_choice=True,
         )
     if question.type == QuestionType.SINGLE:
-        return RadioField(choices=[(v, v) for v in question.option_values], validators=_required(question))
+        return RadioField(choices=[SelectChoice(v) for v in question.option_values], validators=_required(question))
     field = SelectMultipleField(
-        choices=[(v, v) for v in question.option_values],
+        choices=[SelectChoice(v) for v in question.option_values],
         validators=[DataRequired(message=_l("Please choose at least one."))] if question.required else [Optional()],
     )
     return field

@@ -153,6 +153,8 @@ def _save_step_once(entry: SurveyEntry, plan: SurveyPlan, data: StepInput) -> tu
             device_id=data.device_id,
             idempotency_key=data.key,
             started_at=min(data.started_at, now),
+            furthest_step=0,
+            quality_flags=[],
             answers=[],
         )
         db.session.add(response)

@@ -1,0 +1,149 @@
+"""Fixtures: an app on SQLite (default) or on PostgreSQL (LOOPDESK_TEST_DATABASE_URL), a client, demo data."""
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db
+
+PG_URL = os.environ.get("LOOPDESK_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("LOOPDESK_TEST_REDIS_URL")
+
+
+def _postgres_database(worker: str) -> str:
+    """A database of this xdist worker's own, made fresh for the session."""
+    import psycopg
+
+    parts = urlsplit(PG_URL)
+    name = f"loopdesk_test_{worker}"
+    admin_url = parts._replace(scheme="postgresql", path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return parts._replace(scheme="postgresql+psycopg", path=f"/{name}").geturl()
+
+
+@pytest.fixture(scope="session")
+def database_url(worker_id: str) -> str | None:
+    return _postgres_database(worker_id) if PG_URL else None
+
+
+@pytest.fixture(scope="session")
+def _schema_ready() -> dict:
+    return {}
+
+
+def make_app(database_url: str | None, tmp_path, schema_ready: dict, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{tmp_path}/test.db",
+        "REDIS_URL": None,
+        "RATELIMIT_ENABLED": False,
+        "LOOPDESK_BASE_URL": "http://localhost",
+        "LOOPDESK_DEFAULT_LOCALE": "en",
+    }
+    config.update(overrides)
+    app = create_app(config)
+    with app.app_context():
+        if database_url is None:
+            db.create_all()
+        elif not schema_ready.get(database_url):
+            db.drop_all()
+            db.create_all()
+            schema_ready[database_url] = True
+        else:
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+    return app
+
+
+@pytest.fixture
+def app(database_url, tmp_path, _schema_ready, request):
+    overrides = getattr(request, "param", None) or {}
+    app = make_app(database_url, tmp_path, _schema_ready, **overrides)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def demo(app):
+    """The scripts/dev demo with a few past responses; returns tokens and logins."""
+    from app.demo import USERS, seed_demo
+    from app.models import QrCode
+
+    with app.app_context():
+        seed_demo(responses=30)
+        tokens = {
+            qr.branch.code + ("/kiosk" if qr.is_kiosk else ""): qr.token
+            for qr in db.session.scalars(db.select(QrCode))
+        }
+    return {"tokens": tokens, "passwords": {u[0]: u[2] for u in USERS}}
+
+
+CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"|value="([^"]+)" name="csrf_token"')
+INPUT_RE = r'name="{}" value="([^"]*)"'
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'"X-CSRFToken": "([^"]+)"', html
+    )
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def hidden(html: str, name: str) -> str | None:
+    match = re.search(INPUT_RE.format(re.escape(name)), html)
+    return match.group(1) if match else None
+
+
+class SurveyWalker:
+    """Walks a survey as a phone without JavaScript would: GET a step, POST its form."""
+
+    def __init__(self, client, token: str) -> None:
+        self.client = client
+        self.token = token
+        self.url = f"/s/{token}"
+        self.page = ""
+
+    def open(self, **params):
+        response = self.client.get(self.url, query_string=params)
+        self.page = response.get_data(as_text=True)
+        return response
+
+    @property
+    def step(self) -> int:
+        return int(hidden(self.page, "step"))
+
+    def answer(self, follow: bool = True, **answers):
+        data = {"csrf_token": csrf_token(self.page), "key": hidden(self.page, "key"), "step": self.step}
+        data.update({f"q_{k}" if not k.startswith("q_") else k: v for k, v in answers.items()})
+        response = self.client.post(self.url, data=data, follow_redirects=follow)
+        self.page = response.get_data(as_text=True)
+        return response
+
+
+@pytest.fixture
+def walker(client, demo):
+    return SurveyWalker(client, demo["tokens"]["SH-PEOPLE"])
+
+
+def login(client, username: str, password: str):
+    page = client.get("/login").get_data(as_text=True)
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf_token(page)}
+    )
