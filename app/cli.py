@@ -64,13 +64,14 @@ def cron() -> None:
     """Run RQ's cron scheduler: enqueue the periodic sweeps."""
     from rq.cron import CronScheduler
 
-    from app.jobs import QUEUE_NAME, queue
+    from app.jobs import queue
     from app.jobs.responses import sweep_unprocessed
 
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: use `flask jobs sweep --every 60`")
-    scheduler = CronScheduler(connection=queue().connection)
-    scheduler.register(sweep_unprocessed, queue_name=QUEUE_NAME, interval=60)
+    jobs = queue()
+    scheduler = CronScheduler(connection=jobs.connection)
+    scheduler.register(sweep_unprocessed, queue_name=jobs.name, interval=60)
     scheduler.start()
 
 

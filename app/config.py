@@ -28,6 +28,7 @@ class Config:
         self.SECRET_KEY = os.environ.get("SECRET_KEY")
         self.DATABASE_URL = os.environ.get("DATABASE_URL")
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        self.LOOPDESK_QUEUE = os.environ.get("LOOPDESK_QUEUE", "loopdesk")
         self.PORT = int(os.environ.get("PORT", "5000"))
         self.LOOPDESK_BASE_URL = os.environ.get(
             "LOOPDESK_BASE_URL", f"http://localhost:{self.PORT}"

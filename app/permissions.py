@@ -9,7 +9,7 @@ from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import Select, false
 
-from app.models import Response, Role, User
+from app.models import Branch, Response, Role, User
 
 
 def role_required(*roles: Role) -> Callable:
@@ -40,3 +40,12 @@ def scope_responses(query: Select, user: User) -> Select:
     if not branch_ids:
         return query.where(false())
     return query.where(Response.branch_id.in_(branch_ids))
+
+
+def can_manage_branch(user: User, branch: Branch) -> bool:
+    """Admins manage every branch; supervisors the branches in their scope; staff none."""
+    if user.role == Role.ADMIN:
+        return True
+    if user.role != Role.SUPERVISOR:
+        return False
+    return user.all_branches or any(b.id == branch.id for b in user.branches)

@@ -147,3 +147,9 @@ def login(client, username: str, password: str):
     return client.post(
         "/login", data={"username": username, "password": password, "csrf_token": csrf_token(page)}
     )
+
+
+@pytest.fixture(autouse=True)
+def _needs_real_redis(request):
+    if request.node.get_closest_marker("redis") and not REDIS_URL:
+        pytest.fail("this test needs the real Redis: set LOOPDESK_TEST_REDIS_URL (scripts/test leaves it out otherwise)")

@@ -27,8 +27,12 @@ MAX_DRAFTS_PER_BROWSER = 5
 
 
 def _device_key() -> str:
-    device = request.cookies.get(DEVICE_COOKIE, "")
-    return f"device:{device}" if _valid_uuid(device) else f"address:{request.remote_addr}"
+    return f"device:{request.cookies.get(DEVICE_COOKIE, '')}"
+
+
+def _no_device_cookie() -> bool:
+    """A first visit has no cookie yet: only the per-address limit applies to it."""
+    return not _valid_uuid(request.cookies.get(DEVICE_COOKIE, ""))
 
 
 def _address_key() -> str:
@@ -44,7 +48,10 @@ def _valid_uuid(value: str) -> bool:
 
 survey_limits = [
     limiter.shared_limit(
-        lambda: current_app.config["LOOPDESK_SURVEY_LIMIT_PER_DEVICE"], scope="survey-device", key_func=_device_key
+        lambda: current_app.config["LOOPDESK_SURVEY_LIMIT_PER_DEVICE"],
+        scope="survey-device",
+        key_func=_device_key,
+        exempt_when=_no_device_cookie,
     ),
     limiter.shared_limit(
         lambda: current_app.config["LOOPDESK_SURVEY_LIMIT_PER_ADDRESS"], scope="survey-address", key_func=_address_key

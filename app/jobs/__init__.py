@@ -14,9 +14,6 @@ from flask import current_app, has_app_context
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAME = "loopdesk"
-
-
 def redis_connection(url: str):
     from redis import Redis
 
@@ -31,7 +28,7 @@ def queue():
     connections: dict = current_app.extensions.setdefault("loopdesk_redis", {})
     if url not in connections:
         connections[url] = redis_connection(url)
-    return Queue(QUEUE_NAME, connection=connections[url])
+    return Queue(current_app.config["LOOPDESK_QUEUE"], connection=connections[url])
 
 
 def enqueue(func: Callable[..., Any], *args: Any) -> bool:

@@ -1,9 +1,115 @@
-"""QR codes: the absolute survey URL a code carries."""
+"""QR codes: the absolute survey URL a code carries, and the images and posters that print it."""
 from __future__ import annotations
 
+import io
+import re
+import unicodedata
+from itertools import groupby
+
+import qrcode
+import qrcode.image.svg
 from flask import current_app
+from reportlab.lib.pagesizes import A5
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+#: Width of the printed code without its quiet zone. A phone reads a code from about ten times its
+#: width, and a poster on a wall or counter is scanned from 1 m, so at least 100 mm.
+POSTER_QR_MM = 100
+
+#: Built into every PDF reader (Adobe's Asian font packs): Chinese renders without embedding a font file.
+POSTER_CJK_FONT = "STSong-Light"
+POSTER_LATIN_FONT = "Helvetica"
+POSTER_CALL_TO_ACTION_ZH = "扫码评价，只需 1 分钟"
+POSTER_CALL_TO_ACTION_EN = "Scan to tell us how we did — 1 minute"
+
+#: Modules of light margin the QR specification asks for around the code.
+QUIET_ZONE_MODULES = 4
 
 
 def survey_url(token: str) -> str:
     """Absolute, from LOOPDESK_BASE_URL: a printed code must work wherever it is scanned."""
     return f"{current_app.config['LOOPDESK_BASE_URL']}/s/{token}"
+
+
+def _qr(url: str, box_size: int = 10, border: int = QUIET_ZONE_MODULES) -> qrcode.QRCode:
+    """Level M survives a crease or a smudge (15 %) while keeping the modules large."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=border)
+    code.add_data(url)
+    code.make(fit=True)
+    return code
+
+
+def qr_png(url: str, box_size: int = 10) -> bytes:
+    """A PNG of the code, ``box_size`` pixels a module, with the standard quiet zone."""
+    out = io.BytesIO()
+    _qr(url, box_size).make_image().save(out, format="PNG")
+    return out.getvalue()
+
+
+def qr_svg(url: str) -> bytes:
+    """A standalone SVG document, one path: scales to any print size without blurring."""
+    out = io.BytesIO()
+    _qr(url).make_image(image_factory=qrcode.image.svg.SvgPathImage).save(out)
+    return out.getvalue()
+
+
+def download_filename(branch_code: str, label: str, extension: str) -> str:
+    """``loopdesk-SH-PEOPLE-entrance.pdf``: ASCII only, so every browser and file system keeps it."""
+    slug = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().lower())
+    parts = ["loopdesk", branch_code, slug.strip("-")]
+    return "-".join(p for p in parts if p) + f".{extension}"
+
+
+def poster_pdf(branch_name: str, label: str, url: str) -> bytes:
+    """A printable A5 portrait poster: branch name, call to action in Chinese and English, the code, its URL.
+
+    The code is drawn as vector rectangles so it prints sharp at any size; the output is invariant
+    (no creation date or random document id), so the same inputs give the same bytes.
+    """
+    pdfmetrics.registerFont(UnicodeCIDFont(POSTER_CJK_FONT))
+    width, height = A5
+    out = io.BytesIO()
+    page = canvas.Canvas(out, pagesize=A5, invariant=True)
+    page.setTitle(f"{branch_name} — {label}" if label else branch_name)
+
+    modules = _qr(url, border=0).modules
+    module = POSTER_QR_MM * mm / len(modules)
+    quiet = QUIET_ZONE_MODULES * module
+    qr_left = (width - POSTER_QR_MM * mm) / 2
+    qr_bottom = (height - POSTER_QR_MM * mm) / 2 - 8 * mm
+    qr_top = qr_bottom + POSTER_QR_MM * mm
+
+    page.setFillColorRGB(0, 0, 0)
+    for row, line in enumerate(modules):
+        column = 0
+        for dark, run in groupby(line):
+            length = len(list(run))
+            if dark:  # one rectangle per run of dark modules: no hairline seams between neighbours
+                page.rect(qr_left + column * module, qr_top - (row + 1) * module, length * module, module, stroke=0, fill=1)
+            column += length
+
+    margin = 12 * mm
+
+    def centred(font: str, size: float, text: str, baseline: float) -> None:
+        """Centre ``text`` on the page, shrinking the font until a long name fits between the margins."""
+        fitted = min(size, size * (width - 2 * margin) / max(pdfmetrics.stringWidth(text, font, size), 1))
+        page.setFont(font, fitted)
+        page.drawCentredString(width / 2, baseline, text)
+
+    above = qr_top + quiet
+    centred(POSTER_LATIN_FONT, 11, POSTER_CALL_TO_ACTION_EN, above + 2 * mm)
+    centred(POSTER_CJK_FONT, 16, POSTER_CALL_TO_ACTION_ZH, above + 10 * mm)
+    centred(POSTER_CJK_FONT, 22, branch_name, height - margin - 22)
+
+    below = qr_bottom - quiet
+    if label:
+        centred(POSTER_CJK_FONT, 9, label, below - 4 * mm)
+    centred(POSTER_LATIN_FONT, 7, url, below - 9 * mm)
+
+    page.showPage()
+    page.save()
+    return out.getvalue()
+

@@ -1,0 +1,98 @@
+"""After a response is saved: the job runs in process, or on RQ with the real Redis; nothing is lost if Redis is down."""
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.jobs.responses import sweep_unprocessed
+from app.models import QrCode, Response
+from tests.conftest import REDIS_URL, SurveyWalker
+
+HAPPY = [("product", 5), ("service", 5), ("environment", 5), ("nps", 10), ("comment", "")]
+
+
+def finish(walker):
+    walker.open()
+    for key, value in HAPPY:
+        walker.answer(**{key: value})
+    return walker.page
+
+
+def latest(app):
+    with app.app_context():
+        return db.session.scalar(select(Response).order_by(Response.id.desc()))
+
+
+@pytest.mark.parametrize("app", [{"REDIS_URL": "redis://127.0.0.1:1/0"}], indirect=True)
+def test_redis_down_customer_is_thanked_and_the_sweep_catches_up(app, client, demo):
+    page = finish(SurveyWalker(client, demo["tokens"]["HZ-WESTLAKE"]))
+    assert "Thank you for your feedback" in page
+    saved = latest(app)
+    assert saved.submitted_at is not None and saved.processed_at is None
+    app.config["LOOPDESK_SWEEP_AFTER_SECONDS"] = 0
+    with app.app_context():
+        counted_before = db.session.get(QrCode, saved.qr_code_id).response_count
+        assert sweep_unprocessed() == 1
+        assert sweep_unprocessed() == 0  # safe to run twice
+        assert db.session.get(Response, saved.id).processed_at is not None
+        assert db.session.get(QrCode, saved.qr_code_id).response_count == counted_before + 1
+
+
+def test_job_run_twice_counts_the_response_once(app, client, demo):
+    from app.services.responses import process_submitted
+
+    finish(SurveyWalker(client, demo["tokens"]["HZ-WESTLAKE"]))
+    saved = latest(app)
+    with app.app_context():
+        counted = db.session.get(QrCode, saved.qr_code_id).response_count
+        assert process_submitted(saved.id) is False
+        db.session.commit()
+        assert db.session.get(QrCode, saved.qr_code_id).response_count == counted
+
+
+def test_scanning_counts_once_per_visit_not_per_step(app, client, demo):
+    token = demo["tokens"]["LDN-SOHO"]
+    with app.app_context():
+        before = db.session.scalar(select(QrCode.scan_count).where(QrCode.token == token))
+    walker = SurveyWalker(client, token)
+    walker.open()
+    walker.answer(product=4)
+    walker.open()
+    with app.app_context():
+        assert db.session.scalar(select(QrCode.scan_count).where(QrCode.token == token)) == before + 1
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize(
+    "app", [{"REDIS_URL": REDIS_URL, "LOOPDESK_QUEUE": f"test-{uuid.uuid4().hex}"}], indirect=True
+)
+def test_submitted_response_goes_to_redis_and_the_worker_command_processes_it(app, client, demo):
+    from app.jobs import queue
+
+    finish(SurveyWalker(client, demo["tokens"]["SH-PEOPLE"]))
+    saved = latest(app)
+    assert saved.processed_at is None
+    with app.app_context():
+        jobs = queue()
+        assert jobs.count == 1
+    env = dict(
+        os.environ,
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        REDIS_URL=REDIS_URL,
+        LOOPDESK_QUEUE=app.config["LOOPDESK_QUEUE"],
+        SECRET_KEY="test-secret",
+        FLASK_APP="wsgi",
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "flask", "jobs", "worker", "--burst"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    with app.app_context():
+        processed = db.session.get(Response, saved.id)
+        assert processed.processed_at is not None
+        jobs.delete(delete_jobs=True)
