@@ -58,6 +58,8 @@ class Config:
         self.SESSION_COOKIE_SECURE = self.LOOPDESK_FORCE_HTTPS
         self.REMEMBER_COOKIE_SECURE = self.LOOPDESK_FORCE_HTTPS
         self.PERMANENT_SESSION_LIFETIME = 60 * 60 * 24
+        # Static files are revalidated hourly (ETag); htmx has its version in its name.
+        self.SEND_FILE_MAX_AGE_DEFAULT = 3600
         # A survey left open on a phone must still submit: the token lives as long as the session.
         self.WTF_CSRF_TIME_LIMIT = None
         self.BABEL_DEFAULT_LOCALE = "en"

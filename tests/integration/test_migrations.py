@@ -1,0 +1,38 @@
+"""The Alembic migrations build exactly the schema of the models, on SQLite and on PostgreSQL."""
+from urllib.parse import urlsplit
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+
+from app import create_app
+from app.extensions import db
+from tests.conftest import PG_URL
+
+
+@pytest.fixture
+def empty_database_url(tmp_path, worker_id):
+    if not PG_URL:
+        return f"sqlite:///{tmp_path}/migrated.db"
+    import psycopg
+
+    parts = urlsplit(PG_URL)
+    name = f"loopdesk_migrations_{worker_id}"
+    with psycopg.connect(parts._replace(scheme="postgresql", path="/postgres").geturl(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return parts._replace(scheme="postgresql+psycopg", path=f"/{name}").geturl()
+
+
+def test_migrations_match_the_models_and_downgrade_cleanly(empty_database_url):
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, db.metadata) == []
+        downgrade(revision="base")
+        with db.engine.connect() as connection:
+            assert set(db.inspect(connection).get_table_names()) <= {"alembic_version"}
+        db.engine.dispose()

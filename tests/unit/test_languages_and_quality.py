@@ -1,0 +1,37 @@
+from app.core.languages import best_locale, pick_text
+from app.core.quality import REPEAT_DEVICE, STRAIGHT_LINING, TOO_FAST, quality_flags
+
+
+def test_any_chinese_phone_gets_simplified_chinese():
+    for tag in ("zh-CN", "zh", "zh-Hans-CN", "zh-TW"):
+        assert best_locale([tag], default="en") == "zh_Hans"
+
+
+def test_first_supported_language_wins_else_the_default():
+    assert best_locale(["fr-FR", "en-GB", "zh-CN"], default="zh_Hans") == "en"
+    assert best_locale(["fr-FR"], default="zh_Hans") == "zh_Hans"
+
+
+def test_missing_translation_falls_back_to_another_language():
+    assert pick_text({"zh_Hans": "你好", "en": ""}, "en") == "你好"
+    assert pick_text(None, "en") == ""
+
+
+def test_speeder_is_flagged_against_the_median_once_there_is_enough_history():
+    earlier = [60.0] * 30
+    assert TOO_FAST in quality_flags(10, 5, [4, 5, 3], earlier, repeat_device=False)
+    assert quality_flags(40, 5, [4, 5, 3], earlier, repeat_device=False) == []
+
+
+def test_without_history_a_floor_per_answer_applies():
+    assert TOO_FAST in quality_flags(3, 6, [], [], repeat_device=False)
+    assert quality_flags(20, 6, [], [], repeat_device=False) == []
+
+
+def test_three_equal_ratings_are_a_happy_customer_not_straight_lining():
+    assert STRAIGHT_LINING not in quality_flags(60, 5, [5, 5, 5], [], repeat_device=False)
+    assert STRAIGHT_LINING in quality_flags(60, 5, [3, 3, 3, 3, 3], [], repeat_device=False)
+
+
+def test_repeat_device_is_a_flag():
+    assert quality_flags(60, 5, [4], [], repeat_device=True) == [REPEAT_DEVICE]
