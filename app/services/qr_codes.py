@@ -58,8 +58,8 @@ def qr_svg(url: str) -> bytes:
 
 def download_filename(branch_code: str, label: str, extension: str) -> str:
     """``loopdesk-SH-PEOPLE-entrance.pdf``: ASCII only, so every browser and file system keeps it."""
-    slug = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().lower())
-    parts = ["loopdesk", branch_code, slug.strip("-")]
+    ascii_label = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().lower()
+    parts = ["loopdesk", branch_code, re.sub(r"[^a-z0-9]+", "-", ascii_label).strip("-")]
     return "-".join(p for p in parts if p) + f".{extension}"
 
 
@@ -88,7 +88,8 @@ def poster_pdf(branch_name: str, label: str, url: str) -> bytes:
         for dark, run in groupby(line):
             length = len(list(run))
             if dark:  # one rectangle per run of dark modules: no hairline seams between neighbours
-                page.rect(qr_left + column * module, qr_top - (row + 1) * module, length * module, module, stroke=0, fill=1)
+                y = qr_top - (row + 1) * module
+                page.rect(qr_left + column * module, y, length * module, module, stroke=0, fill=1)
             column += length
 
     margin = 12 * mm

@@ -37,6 +37,14 @@ def media_boxes(pdf: bytes) -> list[tuple[float, float]]:
     ]
 
 
+def download(client, demo, username: str, path: str, mimetype: str) -> bytes:
+    sign_in(client, demo, username)
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+    return response.data
+
+
 def page_count(pdf: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
 
@@ -46,12 +54,9 @@ def shanghai(app, demo) -> QrCode:
     return code_of(app, demo["tokens"]["SH-PEOPLE"])
 
 
-def test_png_encodes_the_absolute_survey_url_of_the_token(app, client, demo, shanghai):
-    sign_in(client, demo, "admin")
-    response = client.get(f"/qr/{shanghai.id}.png")
-    assert response.status_code == 200
-    assert response.mimetype == "image/png"
-    assert decoded(response.data) == [f"http://localhost/s/{shanghai.token}"]
+def test_png_encodes_the_absolute_survey_url_of_the_token(client, demo, shanghai):
+    png = download(client, demo, "admin", f"/qr/{shanghai.id}.png", "image/png")
+    assert decoded(png) == [f"http://localhost/s/{shanghai.token}"]
 
 
 def test_downloads_are_private_attachments_named_after_branch_and_label(client, demo, shanghai):
@@ -68,25 +73,19 @@ def test_downloads_are_private_attachments_named_after_branch_and_label(client, 
 
 
 def test_svg_is_a_standalone_svg_document(client, demo, shanghai):
-    sign_in(client, demo, "admin")
-    response = client.get(f"/qr/{shanghai.id}.svg")
-    assert response.status_code == 200
-    assert response.mimetype == "image/svg+xml"
-    assert response.data.startswith(b"<?xml")
-    assert re.search(rb'<svg [^>]*xmlns="http://www.w3.org/2000/svg"', response.data)
-    assert b"<path" in response.data
+    svg = download(client, demo, "admin", f"/qr/{shanghai.id}.svg", "image/svg+xml")
+    assert svg.startswith(b"<?xml")
+    assert re.search(rb'<svg [^>]*xmlns="http://www.w3.org/2000/svg"', svg)
+    assert b"<path" in svg
 
 
 def test_poster_is_one_a5_page_with_a_code_big_enough_to_scan_from_a_metre(client, demo, shanghai):
-    sign_in(client, demo, "supervisor")
-    response = client.get(f"/qr/{shanghai.id}/poster.pdf")
-    assert response.status_code == 200
-    assert response.mimetype == "application/pdf"
-    assert response.data.startswith(b"%PDF-")
-    assert page_count(response.data) == 1
-    assert media_boxes(response.data) == [pytest.approx(A5_POINTS, abs=0.5)]
+    pdf = download(client, demo, "supervisor", f"/qr/{shanghai.id}/poster.pdf", "application/pdf")
+    assert pdf.startswith(b"%PDF-")
+    assert page_count(pdf) == 1
+    assert media_boxes(pdf) == [pytest.approx(A5_POINTS, abs=0.5)]
     assert POSTER_QR_MM >= 100
-    assert b"/STSong-Light" in response.data
+    assert b"/STSong-Light" in pdf
 
 
 def test_supervisor_cannot_download_a_code_of_a_branch_outside_their_scope(app, client, demo):
