@@ -77,7 +77,8 @@ def answer_label(question, value) -> str:
         return f"{value} · {CSAT_LABELS[value - 1]}"
     if isinstance(value, list):
         labels = {str(o["value"]): text(o.get("label")) for o in question.options}
-        return ", ".join(labels.get(v, v) for v in value)
+        separator = "、" if current_locale() == "zh_Hans" else ", "
+        return separator.join(labels.get(v, v) for v in value)
     return "" if value is None else str(value)
 
 

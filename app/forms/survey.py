@@ -9,13 +9,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, Field, HiddenField, IntegerField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
+from app.core.scoring import CSAT_MAX, CSAT_MIN, NPS_MAX, NPS_MIN
 from app.core.skip_logic import AnswerValue
 from app.models import QuestionType
 from app.services.survey_plans import PlannedQuestion
 from app.services.surveys import ContactDetails
 
-CSAT_VALUES = tuple(range(1, 6))
-NPS_VALUES = tuple(range(0, 11))
+CSAT_VALUES = tuple(range(CSAT_MIN, CSAT_MAX + 1))
+NPS_VALUES = tuple(range(NPS_MIN, NPS_MAX + 1))
 MAX_TEXT_LENGTH = 2000
 KEY_PATTERN = r"^[A-Za-z0-9_-]{16,43}$"
 PHONE_PATTERN = r"^\+?[0-9][0-9 ()-]{4,19}$"

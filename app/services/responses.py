@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.clock import utcnow
@@ -103,14 +103,18 @@ def unprocessed_response_ids(older_than: timedelta, limit: int = 1000) -> list[i
 
 
 def latest_responses(user: User, limit: int = 50, before_id: int | None = None) -> list[Response]:
+    """Newest visit first; ``before_id`` continues after that response (keyset, stable under inserts)."""
     query = (
         select(Response)
         .options(joinedload(Response.branch), joinedload(Response.qr_code))
-        .order_by(Response.id.desc())
+        .order_by(Response.started_at.desc(), Response.id.desc())
         .limit(limit)
     )
     if before_id is not None:
-        query = query.where(Response.id < before_id)
+        anchor = db.session.get(Response, before_id)
+        if anchor is None:
+            return []
+        query = query.where(tuple_(Response.started_at, Response.id) < tuple_(anchor.started_at, anchor.id))
     return list(db.session.scalars(scope_responses(query, user)))
 
 

@@ -97,7 +97,7 @@ def test_contact_without_consent_is_refused_in_place(walker):
 def test_unknown_token_gets_friendly_page(client, demo):
     response = client.get("/s/not-a-real-token", headers={"Accept-Language": "zh-CN"})
     assert response.status_code == 404
-    assert "我们找不到这个调查" in response.get_data(as_text=True) or "could not find" in response.get_data(as_text=True)
+    assert "未找到此问卷" in response.get_data(as_text=True)
 
 
 def test_revoked_token_says_so_politely(app, client, demo):
