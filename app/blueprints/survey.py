@@ -98,6 +98,7 @@ def _draft_ref(token: str, create: bool) -> dict | None:
             drafts.pop(next(iter(drafts)))
         ref = {"key": secrets.token_urlsafe(24), "t": int(datetime.now(timezone.utc).timestamp())}
         drafts[token] = ref
+        session.permanent = True  # a phone that closes the browser can still finish later
         session.modified = True
     return ref
 
