@@ -155,3 +155,41 @@ def test_language_follows_the_phone_and_can_be_switched(client, demo):
     assert "您对我们的产品满意吗？" in zh
     en = client.get(f"/s/{token}?lang=en", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "How satisfied are you with our products?" in en
+
+
+def test_closed_questionnaire_gets_friendly_page_in_customer_language(app, client, demo):
+    from datetime import timedelta
+
+    from app.core.clock import utcnow
+    from app.models import Questionnaire
+
+    with app.app_context():
+        for questionnaire in db.session.scalars(select(Questionnaire)):
+            questionnaire.ends_at = utcnow() - timedelta(days=1)
+        db.session.commit()
+    response = client.get(f"/s/{demo['tokens']['SH-PEOPLE']}", headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 410
+    assert "问卷" in response.get_data(as_text=True)
+    english = client.get(f"/s/{demo['tokens']['SH-PEOPLE']}?lang=en").get_data(as_text=True)
+    assert "This survey is closed right now" in english
+
+
+def test_questionnaire_targeted_at_a_branch_wins_over_the_general_one(app, client, demo):
+    from app.models import Branch, Questionnaire
+    from app.services.questionnaire_templates import create_default_questionnaire
+
+    with app.app_context():
+        special = create_default_questionnaire(code="london-only")
+        special.target_branches = [db.session.scalar(select(Branch).where(Branch.code == "LDN-SOHO"))]
+        special.name = {"en": "London"}
+        db.session.commit()
+        special_version = special.current_version_id
+    from tests.conftest import SurveyWalker
+
+    london = SurveyWalker(client, demo["tokens"]["LDN-SOHO"])
+    london.open()
+    london.answer(product=3)
+    with app.app_context():
+        latest = db.session.scalar(select(Response).order_by(Response.id.desc()))
+        assert latest.version_id == special_version
+        assert db.session.scalar(select(Questionnaire).where(Questionnaire.code == "satisfaction")).current_version_id != special_version
