@@ -1,6 +1,7 @@
 """The customer's survey at /s/<token>: one step per screen, htmx-enhanced, works without JS."""
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from datetime import datetime, timezone
@@ -10,7 +11,7 @@ from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 
 from app.extensions import db, htmx, limiter
-from app.forms.survey import build_step_form
+from app.forms.survey import KEY_PATTERN, build_step_form
 from app.i18n import current_locale
 from app.jobs import enqueue
 from app.jobs.responses import response_submitted
@@ -109,7 +110,8 @@ def _forget_draft(token: str) -> None:
 
 
 def _open(token: str) -> SurveyEntry:
-    if len(token) > 64:
+    # PostgreSQL refuses a NUL in a query parameter: no code can hold one.
+    if len(token) > 64 or "\x00" in token:
         raise SurveyUnavailable(surveys.Unavailable.UNKNOWN)
     return surveys.open_survey(token)
 
@@ -196,7 +198,7 @@ def answer(token: str):
     except SurveyUnavailable as error:
         return _unavailable(error)
     key = request.form.get("key", "")
-    draft = surveys.find_draft(key) if key else None
+    draft = surveys.find_draft(key) if re.match(KEY_PATTERN, key) else None
     if draft is not None and draft.qr_code_id != entry.qr.id:
         abort(400)
     if draft is not None and draft.submitted_at is not None:

@@ -18,7 +18,7 @@ from app.services.surveys import ContactDetails
 CSAT_VALUES = tuple(range(CSAT_MIN, CSAT_MAX + 1))
 NPS_VALUES = tuple(range(NPS_MIN, NPS_MAX + 1))
 MAX_TEXT_LENGTH = 2000
-KEY_PATTERN = r"^[A-Za-z0-9_-]{16,43}$"
+KEY_PATTERN = r"^[A-Za-z0-9_-]{16,43}\Z"
 PHONE_PATTERN = r"^\+?[0-9][0-9 ()-]{4,19}$"
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,24}$"
 
@@ -28,6 +28,16 @@ class StepForm(FlaskForm):
     step = IntegerField(validators=[InputRequired()])
 
     questions: Sequence[PlannedQuestion] = ()
+
+    def validate(self, extra_validators=None) -> bool:
+        """Also refuse what no browser sends: a one-answer field given twice, or a NUL character."""
+        valid = super().validate(extra_validators)
+        for field in self:
+            raw = [value for value in field.raw_data or () if isinstance(value, str)]
+            if (len(raw) > 1 and not isinstance(field, SelectMultipleField)) or any("\x00" in value for value in raw):
+                field.errors.append(field.gettext("Invalid input."))
+                valid = False
+        return valid
 
     def field_name(self, question: PlannedQuestion, part: str = "") -> str:
         return f"q_{question.key}{'_' + part if part else ''}"
@@ -80,7 +90,8 @@ def _choice_field(question: PlannedQuestion) -> Field:
         return RadioField(choices=[SelectChoice(v) for v in question.option_values], validators=_required(question))
     field = SelectMultipleField(
         choices=[SelectChoice(v) for v in question.option_values],
-        validators=[DataRequired(message=_l("Please choose at least one."))] if question.required else [Optional()],
+        # Not Optional(): it would accept forged values behind an empty first one.
+        validators=[DataRequired(message=_l("Please choose at least one."))] if question.required else [],
     )
     return field
 

@@ -9,7 +9,7 @@ def first_load(client, url):
     page = client.get(url, headers=PHONE)
     html = client.get(url, headers={**PHONE, "Accept-Encoding": "identity"}).get_data(as_text=True)
     assets = re.findall(r'<(?:script|img|source)[^>]+src="([^"]+)"|<link[^>]+href="([^"]+)"', html)
-    urls = [a or b for a, b in assets]
+    urls = [a or b for a, b in assets if not (a or b).startswith("data:")]  # inline, nothing to fetch
     responses = [("page", page)] + [(u, client.get(u, headers=PHONE)) for u in urls]
     return urls, responses
 
