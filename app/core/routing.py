@@ -1,0 +1,505 @@
+"""Classify and route (分类与派单): which responses open a ticket, in what category, for which department.
+
+Pure rules over plain values. The service that opens tickets builds a ``RoutedResponse`` from
+the stored response, calls ``route`` once, and keeps "one response, one ticket" with its own
+unique key; ``route`` itself returns at most one decision. Every decision carries its reasons so
+the admin's "try it" box can show which rule matched and why.
+
+Keywords (complaint, category, urgent and rule keywords) all match the same way:
+
+- text and keyword are NFKC-normalised and case-folded, so ``RUDE`` and full-width ``Ｒｕｄｅ``
+  find ``rude``;
+- a keyword with a Chinese character matches anywhere (Chinese has no spaces); any other keyword
+  matches whole words, also with a common English ending (-s, -ed, -ing, -er, -ly, -y, -ness...),
+  so ``wait`` finds "waiting" and "waiter" but ``bad`` does not find "badge";
+- an occurrence right after a negation does not count: 不/没/没有/不太/不是很... before a Chinese
+  keyword, not/no/never/nothing/-n't (optionally plus one of too/very/so/a/the...) before an English
+  one. So "不太慢", "一点也不脏", "not bad", "wasn't too slow", "no complaints" are not complaints.
+  Only the words right before count: "没有让人失望" still reads as 失望, and "no refund" reads as
+  negated (accepted so that "no complaints" is not a complaint; such customers usually score
+  low anyway). Write the negative phrase itself as a keyword when the negation is the point
+  (没人通知, never called).
+
+Default lists avoid single characters and words with everyday harmless uses: no 错 (不错),
+no bare 差 (差不多, 出差), no 不好 (不好意思), no 火 (火锅), no bare "fire" (fired).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType
+
+from app.core.skip_logic import OPERATORS, AnswerValue, condition_holds
+
+CSAT, NPS, TEXT = "csat", "nps", "text"
+
+#: Categories from the guides, in the order that breaks a last tie.
+CATEGORIES: tuple[str, ...] = ("product", "service", "communication", "environment")
+#: Most urgent first.
+PRIORITIES: tuple[str, ...] = ("urgent", "high", "normal", "low")
+TRIAGE_PRIORITY = "normal"
+DEFAULT_TRIAGE_DEPARTMENT = "triage"
+
+#: A written complaint: open text with one of these makes the response negative.
+COMPLAINT_KEYWORDS: tuple[str, ...] = (
+    "投诉", "不满意", "很不满", "失望", "很差", "太差", "真差", "好差", "极差", "差劲", "差评",
+    "服务差", "态度差", "质量差", "环境差", "卫生差", "态度不好", "服务不好", "不好吃", "不太好",
+    "态度恶劣", "不耐烦", "太慢", "很慢", "好慢", "太久", "脏", "坏了", "变质", "过期", "难吃",
+    "不新鲜", "上错", "搞错", "弄错", "退款", "退钱", "乱收费", "多收", "没人理", "没人管",
+    "不专业", "太吵", "很吵", "糟糕", "恶心", "垃圾", "骗", "再也不来", "上菜慢", "不干净", "不够干净",
+    "不太干净", "不是很干净", "不卫生", "有头发",
+    "complaint", "complain", "terrible", "awful", "horrible", "rude", "dirt", "filthy", "broken",
+    "slow", "refund", "disappoint", "worst", "bad", "poor", "unacceptable", "unhappy",
+    "dissatisfied", "unfriendly", "overcharge", "wrong", "waste", "disgust", "mess",
+    "not satisfied", "not happy", "not good", "wasn't good", "weren't good", "not clean", "wasn't clean",
+    "never again",
+)
+
+#: Topic words per category; a topic word need not be negative (服务员, toilet).
+CATEGORY_KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "product": (
+        "质量", "坏", "难吃", "味道", "口味", "过期", "变质", "不新鲜", "菜品", "饭菜", "产品", "商品",
+        "功能", "缺货", "故障", "瑕疵", "破损", "分量", "份量", "异物",
+        "quality", "broken", "taste", "tasteless", "flavour", "flavor", "stale", "expired",
+        "product", "item", "food", "dish", "meal", "defect", "defective", "faulty", "feature",
+        "portion", "out of stock",
+    ),
+    "service": (
+        "排队", "等待", "等了", "态度", "服务员", "店员", "员工", "收银", "上菜", "慢", "售后", "退换",
+        "退货", "维修", "不耐烦", "不专业", "效率",
+        "queue", "wait", "rude", "staff", "waitress", "employee", "cashier", "slow", "service",
+        "after-sales", "after sales", "return", "repair", "attitude", "unfriendly", "ignore",
+    ),
+    "communication": (
+        "没人通知", "没有通知", "通知", "电话", "回电", "回复", "解释", "沟通", "告知", "答复", "联系",
+        "承诺", "说好的",
+        "call", "phone", "callback", "explain", "explanation", "communicate", "communication",
+        "inform", "reply", "replied", "respond", "email", "e-mail", "message", "promise", "told",
+        "never called", "no one called", "nobody called", "no reply", "never replied", "no response",
+    ),
+    "environment": (
+        "脏", "吵", "噪音", "洗手间", "厕所", "卫生", "温度", "太热", "太冷", "空调", "臭味", "异味",
+        "灯光", "座位", "拥挤", "停车", "环境", "装修", "苍蝇", "蟑螂", "老鼠",
+        "dirt", "filthy", "noise", "noisy", "loud", "toilet", "restroom", "bathroom", "washroom",
+        "hygiene", "temperature", "air conditioning", "smell", "lighting", "seat", "crowded",
+        "parking", "environment", "cockroach", "mouse", "mice", "rat", "flies",
+    ),
+})
+
+#: Safety: any of these makes the ticket urgent, whichever department gets it.
+URGENT_KEYWORDS: tuple[str, ...] = (
+    "中毒", "拉肚子", "腹泻", "呕吐", "过敏", "受伤", "流血", "摔倒", "烫伤", "割伤", "着火", "起火",
+    "火灾", "冒烟", "触电", "打人", "报警",
+    "food poisoning", "poison", "diarrhea", "diarrhoea", "vomit", "allergic reaction", "injury",
+    "injure", "bleeding", "scald", "on fire", "caught fire", "fire alarm", "smoke",
+    "electric shock", "assault", "threat", "police",
+)
+
+NEGATIONS_ZH: tuple[str, ...] = (
+    "不", "没", "无", "未", "没有", "不太", "不是", "不是很", "不算", "不怎么", "不那么", "没那么",
+    "不用", "无需", "不会",
+)
+_EN_NEGATION = re.compile(
+    r"(?<![a-z0-9'])(?:not|cannot|no|never|nothing|without|[a-z]+n't|isnt|wasnt|arent|werent|dont|"
+    r"doesnt|didnt)(?:\s+(?:too|very|so|that|really|particularly|overly|even|at\s+all|a|an|the|any))?$"
+)
+_EN_ENDINGS = "s|es|ed|d|ing|er|ers|est|ly|ily|y|ier|iest|ness"
+_CHINESE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+_SYMBOLS = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
+#: English texts of the reasons; a view may translate by ``Reason.code`` with the same params.
+REASON_TEXTS: Mapping[str, str] = MappingProxyType({
+    "low_csat": "{question} CSAT {score} ≤ {limit}",
+    "low_nps": "{question} NPS {score} ≤ {limit}",
+    "complaint": 'complaint keyword "{keyword}" in {question}',
+    "category_keyword": 'keyword "{keyword}" → {category}',
+    "category_score": "{question} CSAT {score} → {category}",
+    "no_category": "no keyword or low score points to a category",
+    "rule_matched": 'rule {position} "{name}" → {department}, {priority}',
+    "condition_answer": "{question} {operator} {value} (answer: {answer})",
+    "condition_category": "category is {category}",
+    "condition_branch": "branch is {branch}",
+    "condition_region": "region is {region}",
+    "condition_keyword": 'keyword "{keyword}" in {question}',
+    "set_category": "category set to {category}",
+    "no_rule": "no rule matched → {department}, {priority}",
+    "urgent_keyword": 'urgent keyword "{keyword}" in {question} → urgent',
+    "very_low_csat": "{question} CSAT {score} ≤ {limit} → high",
+})
+
+
+@dataclass(frozen=True)
+class QuestionKind:
+    type: str                      # "csat", "nps", "single", "multiple", "text", "contact"
+    dimension: str | None = None   # "product", "service", "environment"...
+
+
+@dataclass(frozen=True)
+class RoutedResponse:
+    """What routing reads of a submitted response."""
+
+    branch_code: str
+    region: str
+    answers: Mapping[str, AnswerValue]
+    #: Every question of the version, in questionnaire order; ties and texts follow this order.
+    questions: Mapping[str, QuestionKind]
+
+    def scores(self, question_type: str) -> list[tuple[str, int]]:
+        """(question key, score) of the answered questions of one type, in questionnaire order."""
+        found = []
+        for key, kind in self.questions.items():
+            answer = self.answers.get(key)
+            if kind.type == question_type and isinstance(answer, int) and not isinstance(answer, bool):
+                found.append((key, answer))
+        return found
+
+    @property
+    def texts(self) -> list[tuple[str, str]]:
+        """(question key, text) of the answered open questions."""
+        return [
+            (key, answer) for key, kind in self.questions.items()
+            if kind.type == TEXT and isinstance(answer := self.answers.get(key), str) and answer.strip()
+        ]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One step of a decision, for the "try it" box: a stable code and its values."""
+
+    code: str
+    params: Mapping[str, str | int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return REASON_TEXTS[self.code].format(**self.params)
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    keyword: str      # as configured
+    question: str     # key of the open question it was found in
+    text_index: int   # which of the response's texts, in questionnaire order
+    offset: int       # where in that (normalised) text
+
+
+@dataclass(frozen=True)
+class RoutingSettings:
+    """The configurable triggers: the brief's defaults unless an admin changed them."""
+
+    csat_at_most: int = 2
+    nps_at_most: int = 6
+    complaint_keywords: tuple[str, ...] = COMPLAINT_KEYWORDS
+    #: Keys are the known categories; their order breaks the last tie.
+    category_keywords: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: CATEGORY_KEYWORDS)
+    urgent_keywords: tuple[str, ...] = URGENT_KEYWORDS
+    #: Any CSAT at or below this makes the ticket at least "high"; 0 turns it off.
+    high_when_csat_at_most: int = 1
+
+
+DEFAULT_SETTINGS = RoutingSettings()
+
+
+@dataclass(frozen=True)
+class AnswerCondition:
+    question: str
+    operator: str      # one of skip_logic.OPERATORS
+    value: str = ""
+
+
+def _frozen(values: Iterable[str]) -> frozenset[str]:
+    return frozenset((values,) if isinstance(values, str) else values)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Conditions (all must hold; an empty group holds) → department and priority.
+
+    Lists may be passed for the collections; they are stored as tuples and frozensets.
+    """
+
+    position: int
+    name: str
+    department: str
+    priority: str = "normal"
+    set_category: str | None = None
+    conditions: Sequence[AnswerCondition] = ()
+    categories: Collection[str] = frozenset()
+    branch_codes: Collection[str] = frozenset()
+    regions: Collection[str] = frozenset()
+    #: Any one of them in the open text.
+    keywords: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "conditions", tuple(self.conditions))
+        keywords = (self.keywords,) if isinstance(self.keywords, str) else tuple(self.keywords)
+        object.__setattr__(self, "keywords", keywords)
+        for name in ("categories", "branch_codes", "regions"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule(position=1, name="Product problems", categories={"product"}, department="product"),
+    Rule(position=2, name="Service problems", categories={"service"}, department="service"),
+    Rule(position=3, name="Communication problems", categories={"communication"}, department="service"),
+    Rule(position=4, name="Environment problems", categories={"environment"}, department="operations"),
+)
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    category: str | None
+    department: str
+    priority: str
+    rule: Rule | None              # None: no rule matched and the ticket goes to triage
+    reasons: tuple[Reason, ...]
+
+    @property
+    def opens_ticket(self) -> bool:
+        """Always true: ``route`` returns None when no ticket opens."""
+        return True
+
+    @property
+    def explanation(self) -> list[str]:
+        return [str(reason) for reason in self.reasons]
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    position: int
+    name: str
+    field: str        # the editor field to show it at: department, priority, conditions...
+    message: str
+
+    def __str__(self) -> str:
+        return f'rule {self.position} "{self.name}": {self.message}'
+
+
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'").replace("\u2018", "'")
+
+
+@lru_cache(maxsize=4096)
+def _keyword_pattern(keyword: str) -> re.Pattern[str] | None:
+    word = _normalise(keyword).strip()
+    if not word:
+        return None
+    if _CHINESE.search(word):
+        return re.compile(re.escape(word))
+    body = r"\s+".join(re.escape(part) for part in word.split())
+    return re.compile(rf"(?<![a-z0-9]){body}(?:{_EN_ENDINGS})?(?![a-z0-9])")
+
+
+def _negated(before: str) -> bool:
+    before = before.rstrip()
+    return before.endswith(NEGATIONS_ZH) or _EN_NEGATION.search(before[-40:]) is not None
+
+
+def find_keywords(texts: Sequence[tuple[str, str]], keywords: Iterable[str]) -> list[KeywordHit]:
+    """The first counting occurrence of each keyword in ``texts`` ((question key, text) pairs), in text order."""
+    patterns = [(keyword, _keyword_pattern(keyword)) for keyword in dict.fromkeys(keywords)]
+    found: dict[str, KeywordHit] = {}
+    for index, (question, text) in enumerate(texts):
+        normalised = _normalise(text)
+        for keyword, pattern in patterns:
+            if pattern is None or keyword in found:
+                continue
+            for match in pattern.finditer(normalised):
+                if not _negated(normalised[: match.start()]):
+                    found[keyword] = KeywordHit(keyword, question, index, match.start())
+                    break
+    return sorted(found.values(), key=lambda hit: (hit.text_index, hit.offset))
+
+
+def is_negative(response: RoutedResponse, settings: RoutingSettings = DEFAULT_SETTINGS) -> list[Reason]:
+    """Why the response should open a ticket; empty when it should not.
+
+    The brief's trigger: any CSAT ≤ 2, NPS ≤ 6, or a written complaint (a complaint keyword
+    in an open answer).
+    """
+    reasons = [
+        Reason("low_csat", {"question": key, "score": score, "limit": settings.csat_at_most})
+        for key, score in response.scores(CSAT) if score <= settings.csat_at_most
+    ]
+    reasons += [
+        Reason("low_nps", {"question": key, "score": score, "limit": settings.nps_at_most})
+        for key, score in response.scores(NPS) if score <= settings.nps_at_most
+    ]
+    reasons += [
+        Reason("complaint", {"keyword": hit.keyword, "question": hit.question})
+        for hit in find_keywords(response.texts, settings.complaint_keywords)
+    ]
+    return reasons
+
+
+def categorise(
+    response: RoutedResponse, settings: RoutingSettings = DEFAULT_SETTINGS
+) -> tuple[str | None, list[Reason]]:
+    """The response's category and why.
+
+    Precedence: the customer's own words first, then their scores.
+    1. The category with the most distinct keywords in the open text; a tie goes to the category
+       whose CSAT question scored lowest (≤ ``csat_at_most``), then to the one mentioned first,
+       then to the order of ``settings.category_keywords``.
+    2. Without keywords: the dimension of the lowest CSAT ≤ ``csat_at_most`` (ties: questionnaire
+       order), when that dimension is a known category.
+    3. Otherwise None: no rule on category matches, so such a ticket usually lands in triage.
+    """
+    categories = list(settings.category_keywords)
+    low = sorted(
+        (score, index, key, response.questions[key].dimension)
+        for index, (key, score) in enumerate(response.scores(CSAT))
+        if score <= settings.csat_at_most and response.questions[key].dimension in categories
+    )
+    low_rank: dict[str, int] = {}
+    for rank, (_, _, _, dimension) in enumerate(low):
+        low_rank.setdefault(dimension, rank)
+    texts = response.texts
+    hits = {category: find_keywords(texts, keywords) for category, keywords in settings.category_keywords.items()}
+    mentioned = [category for category in categories if hits[category]]
+    if mentioned:
+        best = min(mentioned, key=lambda category: (
+            -len(hits[category]),
+            low_rank.get(category, len(low)),
+            (hits[category][0].text_index, hits[category][0].offset),
+            categories.index(category),
+        ))
+        return best, [Reason("category_keyword", {"keyword": hit.keyword, "category": best}) for hit in hits[best]]
+    if low:
+        score, _, key, dimension = low[0]
+        return dimension, [Reason("category_score", {"question": key, "score": score, "category": dimension})]
+    return None, [Reason("no_category")]
+
+
+def rule_matches(
+    rule: Rule, response: RoutedResponse, category: str | None
+) -> list[Reason] | None:
+    """The conditions of ``rule`` that hold, as reasons; None when one of them does not."""
+    reasons = []
+    for condition in rule.conditions:
+        answer = response.answers.get(condition.question)
+        if not condition_holds(condition.operator, condition.value, answer):
+            return None
+        reasons.append(Reason("condition_answer", {
+            "question": condition.question,
+            "operator": _SYMBOLS.get(condition.operator, condition.operator),
+            "value": condition.value,
+            "answer": ", ".join(answer) if isinstance(answer, list) else str(answer),
+        }))
+    if rule.categories:
+        if category not in rule.categories:
+            return None
+        reasons.append(Reason("condition_category", {"category": category}))
+    if rule.branch_codes:
+        if response.branch_code not in rule.branch_codes:
+            return None
+        reasons.append(Reason("condition_branch", {"branch": response.branch_code}))
+    if rule.regions:
+        if response.region not in rule.regions:
+            return None
+        reasons.append(Reason("condition_region", {"region": response.region}))
+    if rule.keywords:
+        hits = find_keywords(response.texts, rule.keywords)
+        if not hits:
+            return None
+        reasons.append(Reason("condition_keyword", {"keyword": hits[0].keyword, "question": hits[0].question}))
+    return reasons
+
+
+def _raised_priority(
+    priority: str, response: RoutedResponse, settings: RoutingSettings
+) -> tuple[str, list[Reason]]:
+    """Safety keywords make a ticket urgent and a CSAT of 1 at least high, whatever the rule said."""
+    urgent = find_keywords(response.texts, settings.urgent_keywords)
+    if urgent and priority != "urgent":
+        return "urgent", [
+            Reason("urgent_keyword", {"keyword": hit.keyword, "question": hit.question}) for hit in urgent
+        ]
+    very_low = [(key, score) for key, score in response.scores(CSAT) if score <= settings.high_when_csat_at_most]
+    if very_low and PRIORITIES.index(priority) > PRIORITIES.index("high"):
+        return "high", [
+            Reason("very_low_csat", {"question": key, "score": score, "limit": settings.high_when_csat_at_most})
+            for key, score in very_low
+        ]
+    return priority, []
+
+
+def route(
+    response: RoutedResponse,
+    rules: Iterable[Rule] = DEFAULT_RULES,
+    triage_department: str = DEFAULT_TRIAGE_DEPARTMENT,
+    settings: RoutingSettings = DEFAULT_SETTINGS,
+) -> RoutingDecision | None:
+    """Where the ticket for this response goes; None when the response opens no ticket.
+
+    Rules are tried by ``position`` (ties keep the given order); the first whose conditions all
+    hold decides. A negative response that matches no rule goes to ``triage_department`` with
+    priority normal. The priority is then raised, never lowered, by urgent keywords or a CSAT of 1.
+    """
+    triggers = is_negative(response, settings)
+    if not triggers:
+        return None
+    category, reasons = categorise(response, settings)
+    reasons = [*triggers, *reasons]
+    for rule in sorted(rules, key=lambda rule: rule.position):
+        held = rule_matches(rule, response, category)
+        if held is not None:
+            department, priority, matched = rule.department, rule.priority, rule
+            reasons += [Reason("rule_matched", {
+                "position": rule.position, "name": rule.name, "department": department, "priority": priority,
+            }), *held]
+            if rule.set_category:
+                category = rule.set_category
+                reasons.append(Reason("set_category", {"category": category}))
+            break
+    else:
+        department, priority, matched = triage_department, TRIAGE_PRIORITY, None
+        reasons.append(Reason("no_rule", {"department": department, "priority": priority}))
+    priority, raised = _raised_priority(priority, response, settings)
+    return RoutingDecision(category, department, priority, matched, tuple(reasons + raised))
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def rule_problems(
+    rules: Iterable[Rule],
+    known_departments: Collection[str],
+    known_questions: Collection[str],
+    categories: Collection[str] = CATEGORIES,
+) -> list[RuleProblem]:
+    """Why rules cannot be saved, each tied to the editor field to show it at; empty when fine."""
+    problems: list[RuleProblem] = []
+    for rule in rules:
+        def problem(field_name: str, message: str, rule: Rule = rule) -> None:
+            problems.append(RuleProblem(rule.position, rule.name, field_name, message))
+
+        if not rule.department:
+            problem("department", "choose a department")
+        elif rule.department not in known_departments:
+            problem("department", f"unknown department {rule.department!r}")
+        if rule.priority not in PRIORITIES:
+            problem("priority", f"unknown priority {rule.priority!r}; use {', '.join(PRIORITIES)}")
+        if rule.set_category is not None and rule.set_category not in categories:
+            problem("set_category", f"unknown category {rule.set_category!r}")
+        for category in sorted(set(rule.categories) - set(categories)):
+            problem("categories", f"unknown category {category!r}")
+        for condition in rule.conditions:
+            if condition.question not in known_questions:
+                problem("conditions", f"unknown question {condition.question!r}")
+            elif condition.operator not in OPERATORS:
+                problem("conditions", f"unknown operator {condition.operator!r}")
+            elif condition.operator in ("lt", "lte", "gt", "gte") and not _is_number(condition.value):
+                problem(
+                    "conditions",
+                    f"{condition.question} {condition.operator} needs a number, got {condition.value!r}",
+                )
+        if any(not keyword.strip() for keyword in rule.keywords):
+            problem("keywords", "a keyword is empty")
+    return problems
