@@ -46,6 +46,8 @@ class Config:
         self.LOOPDESK_SURVEY_LIMIT_PER_ADDRESS = os.environ.get(
             "LOOPDESK_SURVEY_LIMIT_PER_ADDRESS", "1200/minute;20000/hour"
         )
+        # How long questionnaire windows and targeting are kept in memory on the survey's hot path.
+        self.LOOPDESK_SURVEY_CACHE_SECONDS = float(os.environ.get("LOOPDESK_SURVEY_CACHE_SECONDS", "10"))
         self.LOOPDESK_LOGIN_LIMIT = os.environ.get("LOOPDESK_LOGIN_LIMIT", "10/minute;50/hour")
         # Seconds a kiosk's thank-you page stays before the survey starts over.
         self.LOOPDESK_KIOSK_RESTART_SECONDS = int(os.environ.get("LOOPDESK_KIOSK_RESTART_SECONDS", "8"))
@@ -55,6 +57,7 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_REFRESH_EACH_REQUEST = False  # re-sign the cookie only when the session changes
         self.SESSION_COOKIE_SECURE = self.LOOPDESK_FORCE_HTTPS
         self.REMEMBER_COOKIE_SECURE = self.LOOPDESK_FORCE_HTTPS
         self.PERMANENT_SESSION_LIFETIME = 60 * 60 * 24
@@ -65,11 +68,11 @@ class Config:
         self.BABEL_DEFAULT_LOCALE = "en"
         self.BABEL_TRANSLATION_DIRECTORIES = "translations"
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
-        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_HEADERS_ENABLED = False  # each header costs a storage round trip per request
         # A Redis outage must not stop customers: fall back to per-process limits.
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.RATELIMIT_SWALLOW_ERRORS = True
-        self.RATELIMIT_STRATEGY = "moving-window"
+        self.RATELIMIT_STRATEGY = "fixed-window"
         self.COMPRESS_MIMETYPES = [
             "text/html", "text/css", "application/javascript", "text/javascript",
             "image/svg+xml", "application/json",

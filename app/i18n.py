@@ -23,7 +23,8 @@ def select_locale() -> str:
     remembered = session.get("lang")
     if remembered in SUPPORTED_LOCALES:
         return remembered
-    if current_user and current_user.is_authenticated and current_user.locale in SUPPORTED_LOCALES:
+    # Only staff have a user; asking Flask-Login on a customer's page would cost a session check.
+    if "_user_id" in session and current_user.is_authenticated and current_user.locale in SUPPORTED_LOCALES:
         return current_user.locale
     accepted = [tag for tag, _quality in request.accept_languages]
     return best_locale(accepted, default=current_app.config["LOOPDESK_DEFAULT_LOCALE"])

@@ -47,6 +47,7 @@ def make_app(database_url: str | None, tmp_path, schema_ready: dict, **overrides
         "RATELIMIT_ENABLED": False,
         "LOOPDESK_BASE_URL": "http://localhost",
         "LOOPDESK_DEFAULT_LOCALE": "en",
+        "LOOPDESK_SURVEY_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     app = create_app(config)

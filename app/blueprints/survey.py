@@ -16,8 +16,9 @@ from app.i18n import current_locale
 from app.jobs import enqueue
 from app.jobs.responses import response_submitted
 from app.services import surveys
+from app.services.survey_entries import SurveyEntry, SurveyUnavailable, Unavailable, open_survey
 from app.models import QuestionType
-from app.services.surveys import AlreadySubmitted, StepInput, SurveyEntry, SurveyUnavailable
+from app.services.surveys import AlreadySubmitted, StepInput
 
 bp = Blueprint("survey", __name__)
 
@@ -53,6 +54,7 @@ survey_limits = [
         scope="survey-device",
         key_func=_device_key,
         exempt_when=_no_device_cookie,
+        methods=["POST"],  # answers are what a flood would store; pages are covered per address
     ),
     limiter.shared_limit(
         lambda: current_app.config["LOOPDESK_SURVEY_LIMIT_PER_ADDRESS"], scope="survey-address", key_func=_address_key
@@ -112,8 +114,8 @@ def _forget_draft(token: str) -> None:
 def _open(token: str) -> SurveyEntry:
     # PostgreSQL refuses a NUL in a query parameter: no code can hold one.
     if len(token) > 64 or "\x00" in token:
-        raise SurveyUnavailable(surveys.Unavailable.UNKNOWN)
-    return surveys.open_survey(token)
+        raise SurveyUnavailable(Unavailable.UNKNOWN)
+    return open_survey(token)
 
 
 def _render(template: str, block: str, status: int = 200, push_url: str | None = None, **context):
@@ -132,17 +134,17 @@ def show(token: str):
     except SurveyUnavailable as error:
         return _unavailable(error)
     ref = _draft_ref(token, create=False)
-    draft = surveys.find_draft(ref["key"]) if ref else None
+    draft = surveys.read_draft(ref["key"]) if ref else None
     if ref is not None and draft is not None and draft.submitted_at is not None:
         _forget_draft(token)
         ref, draft = None, None
     plan = surveys.plan_of(entry, draft)
     if plan is None:
-        return _unavailable(SurveyUnavailable(surveys.Unavailable.CLOSED, entry.branch))
+        return _unavailable(SurveyUnavailable(Unavailable.CLOSED, entry.branch_name))
     if ref is None:
         session.pop("thanks", None)
         ref = _draft_ref(token, create=True)
-        surveys.count_scan(entry.qr)
+        surveys.count_scan(entry)
         db.session.commit()
     return _step_page(entry, plan, ref["key"], draft, asked=request.args.get("step", type=int))
 
@@ -157,7 +159,7 @@ def _step_page(entry: SurveyEntry, plan, key: str, draft, asked: int | None, pus
     form.key.data = key
     form.step.data = step
     _fill(form, answers, draft)
-    push_url = url_for("survey.show", token=entry.qr.token, step=step) if push else None
+    push_url = url_for("survey.show", token=entry.token, step=step) if push else None
     return _render("survey/step.html", "step", push_url=push_url, **_step_context(entry, plan, form, step, steps))
 
 
@@ -198,14 +200,14 @@ def answer(token: str):
     except SurveyUnavailable as error:
         return _unavailable(error)
     key = request.form.get("key", "")
-    draft = surveys.find_draft(key) if re.match(KEY_PATTERN, key) else None
-    if draft is not None and draft.qr_code_id != entry.qr.id:
+    draft = surveys.read_draft(key) if re.match(KEY_PATTERN, key) else None
+    if draft is not None and draft.qr_code_id != entry.qr_id:
         abort(400)
     if draft is not None and draft.submitted_at is not None:
         return _to_thanks(token)
     plan = surveys.plan_of(entry, draft)
     if plan is None:
-        return _unavailable(SurveyUnavailable(surveys.Unavailable.CLOSED, entry.branch))
+        return _unavailable(SurveyUnavailable(Unavailable.CLOSED, entry.branch_name))
     answers = surveys.answers_of(draft, plan)
     steps = plan.visible_steps(answers)
     next_step = plan.next_step(answers, draft.furthest_step if draft else 0)
@@ -229,17 +231,17 @@ def answer(token: str):
         contact=form.contact_details(),
     )
     try:
-        response, submitted = surveys.save_step(entry, plan, data)
+        draft, submitted = surveys.save_step(entry, plan, data, draft)
         db.session.commit()
     except AlreadySubmitted:
         db.session.rollback()
         return _to_thanks(token)
     if submitted:
-        session["thanks"] = {"token": token, "ref": response.reference_code}
-        enqueue(response_submitted, response.id)
+        session["thanks"] = {"token": token, "ref": draft.reference_code}
+        enqueue(response_submitted, draft.id)
         return _to_thanks(token)
     if htmx:
-        return _step_page(entry, plan, key, response, asked=None, push=True)
+        return _step_page(entry, plan, key, draft, asked=None, push=True)
     return _see_other(url_for("survey.show", token=token))
 
 
@@ -273,11 +275,11 @@ def thanks(token: str):
         entry=entry,
         plan=plan,
         reference_code=reference_code,
-        restart_seconds=current_app.config["LOOPDESK_KIOSK_RESTART_SECONDS"] if entry.qr.is_kiosk else None,
+        restart_seconds=current_app.config["LOOPDESK_KIOSK_RESTART_SECONDS"] if entry.is_kiosk else None,
     )
 
 
 def _unavailable(error: SurveyUnavailable):
-    return render_template("survey/unavailable.html", reason=error.reason.value, branch=error.branch), (
-        404 if error.reason == surveys.Unavailable.UNKNOWN else 410
+    return render_template("survey/unavailable.html", reason=error.reason.value, branch_name=error.branch_name), (
+        404 if error.reason == Unavailable.UNKNOWN else 410
     )

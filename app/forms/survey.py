@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, Field, HiddenField, IntegerField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+
+from app.forms.base import LoopdeskForm
 
 from app.core.scoring import CSAT_MAX, CSAT_MIN, NPS_MAX, NPS_MIN
 from app.core.skip_logic import AnswerValue
@@ -23,7 +25,7 @@ PHONE_PATTERN = r"^\+?[0-9][0-9 ()-]{4,19}$"
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,24}$"
 
 
-class StepForm(FlaskForm):
+class StepForm(LoopdeskForm):
     key = HiddenField(validators=[DataRequired(), Regexp(KEY_PATTERN)])
     step = IntegerField(validators=[InputRequired()])
 
@@ -110,6 +112,16 @@ def _contact_check(question: PlannedQuestion):
 
 
 def build_step_form(questions: Sequence[PlannedQuestion], formdata=None) -> StepForm:
+    """The form of a step. Its class is made once per set of questions (published versions never change)."""
+    classes: dict = current_app.extensions.setdefault("loopdesk_step_forms", {})
+    key = tuple(q.id for q in questions)
+    form_class = classes.get(key)
+    if form_class is None:
+        form_class = classes[key] = _step_form_class(questions)
+    return form_class(formdata=formdata) if formdata is not None else form_class()
+
+
+def _step_form_class(questions: Sequence[PlannedQuestion]) -> type[StepForm]:
     """A StepForm subclass with one field (or four, for contact) per question on the step."""
     fields: dict[str, object] = {"questions": tuple(questions)}
     for question in questions:
@@ -132,5 +144,4 @@ def build_step_form(questions: Sequence[PlannedQuestion], formdata=None) -> Step
                 validators=[Optional(), Length(max=255), Regexp(EMAIL_PATTERN, message=_l("That does not look like an e-mail address."))]
             )
             fields[f"{name}_consent"] = BooleanField(validators=[_contact_check(question)])
-    form_class = type("StepForm_" + "_".join(q.key for q in questions), (StepForm,), fields)
-    return form_class(formdata=formdata) if formdata is not None else form_class()
+    return type("StepForm_" + "_".join(q.key for q in questions), (StepForm,), fields)

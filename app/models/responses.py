@@ -82,8 +82,13 @@ class Answer(db.Model):
 
     @property
     def value(self) -> int | str | list[str] | None:
-        if self.value_int is not None:
-            return self.value_int
-        if self.value_choices is not None:
-            return self.value_choices
-        return self.value_text
+        return answer_value(self.value_int, self.value_choices, self.value_text)
+
+
+def answer_value(value_int: int | None, value_choices: list[str] | None, value_text: str | None):
+    """The one stored column that holds an answer: a score, chosen options or a text."""
+    if value_int is not None:
+        return value_int
+    if value_choices is not None:
+        return value_choices
+    return value_text

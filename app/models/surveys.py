@@ -72,18 +72,6 @@ class Questionnaire(db.Model):
     )
     target_branches: Mapped[list[Branch]] = relationship(secondary=questionnaire_branches)
 
-    def is_open_at(self, moment: datetime) -> bool:
-        if self.archived_at is not None or self.current_version_id is None:
-            return False
-        if self.starts_at is not None and moment < self.starts_at:
-            return False
-        return self.ends_at is None or moment < self.ends_at
-
-    def targets(self, branch: Branch) -> bool:
-        if not self.target_branches and not self.target_regions:
-            return True
-        return branch in self.target_branches or branch.region in self.target_regions
-
 
 class QuestionnaireVersion(db.Model):
     """A version's questions. Once published it never changes: responses point at it."""

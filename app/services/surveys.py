@@ -1,45 +1,30 @@
-"""Taking a customer's survey: open it from a QR token, save each step, submit once."""
+"""Taking a customer's survey: resume a draft, save each step, submit once.
+
+This is the hot path of the whole product (every tap of every customer), so it reads
+and writes with a few plain statements instead of the ORM's unit of work, and it is
+idempotent by construction: inserts are upserts keyed by the draft's idempotency key
+and by (response, question), and the final UPDATE only applies to an unsubmitted row.
+"""
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.core.clock import utcnow
 from app.core.reference import new_reference_code
 from app.core.skip_logic import AnswerValue
 from app.extensions import db
-from app.models import Answer, Branch, QrCode, Questionnaire, QuestionType, Response
+from app.models import Answer, QrCode, Response
+from app.models.responses import answer_value
+from app.services.survey_entries import SurveyEntry
 from app.services.survey_plans import SurveyPlan, plan_for
-
-
-class Unavailable(enum.StrEnum):
-    UNKNOWN = "unknown"    # no such code (mistyped, or never existed)
-    REVOKED = "revoked"    # the code was replaced or withdrawn
-    CLOSED = "closed"      # branch inactive, or no questionnaire open for it now
-
-
-class SurveyUnavailable(Exception):
-    def __init__(self, reason: Unavailable, branch: Branch | None = None) -> None:
-        super().__init__(reason.value)
-        self.reason = reason
-        self.branch = branch
 
 
 class AlreadySubmitted(Exception):
     """The response was submitted already (double tap, retry, back button)."""
-
-
-@dataclass(frozen=True)
-class SurveyEntry:
-    qr: QrCode
-    branch: Branch
-    #: The version a new response would answer; None when nothing is open.
-    version_id: int | None
 
 
 @dataclass(frozen=True)
@@ -50,62 +35,80 @@ class ContactDetails:
     email: str | None
 
     @property
-    def reachable(self) -> bool:
-        return self.consent and bool(self.phone or self.email)
+    def kept(self) -> ContactDetails:
+        """Without consent nothing is stored, whatever was typed."""
+        return self if self.consent else NO_CONTACT
 
 
-def open_survey(token: str, now: datetime | None = None) -> SurveyEntry:
-    """Resolve a QR token. Raises SurveyUnavailable for unknown or revoked codes."""
-    qr = db.session.scalar(select(QrCode).where(QrCode.token == token).options(joinedload(QrCode.branch)))
-    if qr is None:
-        raise SurveyUnavailable(Unavailable.UNKNOWN)
-    if qr.revoked:
-        raise SurveyUnavailable(Unavailable.REVOKED, qr.branch)
-    version_id = None
-    if qr.branch.active:
-        questionnaire = _questionnaire_for(qr, now or utcnow())
-        version_id = questionnaire.current_version_id if questionnaire else None
-    return SurveyEntry(qr=qr, branch=qr.branch, version_id=version_id)
+NO_CONTACT = ContactDetails(False, None, None, None)
 
 
-def _questionnaire_for(qr: QrCode, now: datetime) -> Questionnaire | None:
-    """The code's own questionnaire, else the most specific one open for its branch."""
-    candidates = db.session.scalars(
-        select(Questionnaire)
-        .where(Questionnaire.archived_at.is_(None), Questionnaire.current_version_id.is_not(None))
-        .options(selectinload(Questionnaire.target_branches))
-        .order_by(Questionnaire.id.desc())
-    ).all()
-    if qr.questionnaire_id is not None:
-        pinned = [q for q in candidates if q.id == qr.questionnaire_id and q.is_open_at(now)]
-        return pinned[0] if pinned else None
-    branch = qr.branch
-    open_here = [q for q in candidates if q.is_open_at(now) and q.targets(branch)]
-
-    def specificity(q: Questionnaire) -> int:
-        return 2 if branch in q.target_branches else 1 if branch.region in q.target_regions else 0
-
-    return max(open_here, key=specificity, default=None)
+@dataclass(frozen=True)
+class SavedAnswer:
+    question_id: int
+    value: AnswerValue
 
 
-def count_scan(qr: QrCode) -> None:
-    db.session.execute(update(QrCode).where(QrCode.id == qr.id).values(scan_count=QrCode.scan_count + 1))
+@dataclass(frozen=True)
+class DraftView:
+    """A response as the survey pages read it: plain values in one query."""
+
+    id: int
+    version_id: int
+    qr_code_id: int | None
+    started_at: datetime
+    submitted_at: datetime | None
+    furthest_step: int
+    contact_consent: bool
+    contact_name: str | None
+    contact_phone: str | None
+    contact_email: str | None
+    answers: tuple[SavedAnswer, ...]
+    reference_code: str | None = None
 
 
-def find_draft(key: str) -> Response | None:
-    return db.session.scalar(
-        select(Response).where(Response.idempotency_key == key).options(selectinload(Response.answers))
+_COUNT_SCAN = update(QrCode).where(QrCode.id == bindparam("qr_id")).values(scan_count=QrCode.scan_count + 1)
+
+
+def count_scan(entry: SurveyEntry) -> None:
+    db.session.execute(_COUNT_SCAN, {"qr_id": entry.qr_id})
+
+
+#: Built once: on the hot path, building a statement costs more than running it.
+_READ_DRAFT = (
+    select(
+        Response.id, Response.version_id, Response.qr_code_id, Response.started_at, Response.submitted_at,
+        Response.furthest_step,
+        Response.contact_consent, Response.contact_name, Response.contact_phone, Response.contact_email,
+        Answer.question_id, Answer.value_int, Answer.value_choices, Answer.value_text,
     )
+    .outerjoin(Answer, Answer.response_id == Response.id)
+    .where(Response.idempotency_key == bindparam("key"))
+    .order_by(Answer.id)
+)
 
 
-def answers_of(response: Response | None, plan: SurveyPlan) -> dict[str, AnswerValue]:
-    if response is None:
+def read_draft(key: str) -> DraftView | None:
+    """The response this idempotency key made, with its answers, or None."""
+    rows = db.session.execute(_READ_DRAFT, {"key": key}).all()
+    if not rows:
+        return None
+    answers = tuple(
+        SavedAnswer(row.question_id, answer_value(row.value_int, row.value_choices, row.value_text))
+        for row in rows
+        if row.question_id is not None
+    )
+    return DraftView(*rows[0][:10], answers=answers)
+
+
+def answers_of(draft: DraftView | None, plan: SurveyPlan) -> dict[str, AnswerValue]:
+    if draft is None:
         return {}
     keys = {q.id: q.key for q in plan.questions}
-    return {keys[a.question_id]: a.value for a in response.answers if a.question_id in keys}
+    return {keys[a.question_id]: a.value for a in draft.answers if a.question_id in keys}
 
 
-def plan_of(entry: SurveyEntry, draft: Response | None) -> SurveyPlan | None:
+def plan_of(entry: SurveyEntry, draft: DraftView | None) -> SurveyPlan | None:
     """A started response keeps the version it began with, even if a newer one is published."""
     if draft is not None:
         return plan_for(draft.version_id)
@@ -123,31 +126,50 @@ class StepInput:
     contact: ContactDetails | None
 
 
-def save_step(entry: SurveyEntry, plan: SurveyPlan, data: StepInput) -> tuple[Response, bool]:
+def save_step(entry: SurveyEntry, plan: SurveyPlan, data: StepInput, draft: DraftView | None) -> tuple[DraftView, bool]:
     """Store one step's answers; submit when it was the last step.
 
-    Returns the response and whether this call submitted it. Safe to repeat: the
-    idempotency key finds the same row, answers are overwritten, a submitted
-    response is never changed (AlreadySubmitted). One retry covers the race of
-    two identical requests arriving together.
+    Returns the draft as it is now and whether this call submitted it. Safe to
+    repeat: the idempotency key finds the same row, answers are overwritten, and a
+    submitted response is never changed (AlreadySubmitted).
     """
-    for attempt in (1, 2):
-        try:
-            with db.session.begin_nested():
-                return _save_step_once(entry, plan, data)
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
-def _save_step_once(entry: SurveyEntry, plan: SurveyPlan, data: StepInput) -> tuple[Response, bool]:
     now = utcnow()
-    response = find_draft(data.key)
-    if response is None:
-        response = Response(
-            branch_id=entry.branch.id,
-            qr_code_id=entry.qr.id,
+    if draft is None:
+        draft = _create_draft(entry, plan, data, now)
+    if draft.submitted_at is not None:
+        raise AlreadySubmitted()
+    answers = {a.question_id: a for a in draft.answers}
+    for key, value in data.values.items():
+        question_id = plan.by_key[key].id
+        if value in (None, "", []):
+            answers.pop(question_id, None)
+        else:
+            answers[question_id] = SavedAnswer(question_id, value)
+    contact = data.contact.kept if data.contact is not None else _contact_of(draft)
+    draft = replace(
+        draft,
+        answers=tuple(answers.values()),
+        furthest_step=max(draft.furthest_step, data.step),
+        contact_consent=contact.consent,
+        contact_name=contact.name,
+        contact_phone=contact.phone,
+        contact_email=contact.email,
+    )
+    by_key = answers_of(draft, plan)
+    finished = plan.next_step(by_key, draft.furthest_step) is None
+    if finished:
+        draft = _finish(draft, plan, by_key, now)
+    _store_step(draft, plan, data, now)
+    return draft, finished
+
+
+def _create_draft(entry: SurveyEntry, plan: SurveyPlan, data: StepInput, now: datetime) -> DraftView:
+    """Insert the draft once; a second request with the same key finds the first one's row."""
+    inserted = db.session.execute(
+        _insert(Response)
+        .values(
+            branch_id=entry.branch_id,
+            qr_code_id=entry.qr_id,
             version_id=plan.version_id,
             language=data.language,
             device_id=data.device_id,
@@ -155,70 +177,130 @@ def _save_step_once(entry: SurveyEntry, plan: SurveyPlan, data: StepInput) -> tu
             started_at=min(data.started_at, now),
             furthest_step=0,
             quality_flags=[],
-            answers=[],
         )
-        db.session.add(response)
-    elif response.submitted_at is not None:
-        raise AlreadySubmitted()
-    by_question = {a.question_id: a for a in response.answers}
-    for key, value in data.values.items():
-        question = plan.by_key[key]
-        answer = by_question.get(question.id)
-        if value in (None, "", []):
-            if answer is not None:
-                response.answers.remove(answer)
-            continue
-        if answer is None:
-            answer = Answer(question_id=question.id)
-            response.answers.append(answer)
-        answer.value_int = value if isinstance(value, int) else None
-        answer.value_choices = list(value) if isinstance(value, list) else None
-        answer.value_text = value if isinstance(value, str) else None
-    if data.contact is not None:
-        _set_contact(response, data.contact)
-    response.language = data.language
-    response.furthest_step = max(response.furthest_step, data.step)
-    response.last_answered_at = now
-    db.session.flush()
-    answers = answers_of(response, plan)
-    if plan.next_step(answers, response.furthest_step) is not None:
-        return response, False
-    _submit(response, plan, answers, now)
-    return response, True
+        .on_conflict_do_nothing(index_elements=[Response.idempotency_key])
+        .returning(Response.id)
+    ).scalar()
+    if inserted is not None:
+        started_at = min(data.started_at, now)
+        return DraftView(inserted, plan.version_id, entry.qr_id, started_at, None, 0, False, None, None, None, ())
+    existing = read_draft(data.key)
+    assert existing is not None, "a conflicting insert means the row exists"
+    return existing
 
 
-def _set_contact(response: Response, contact: ContactDetails) -> None:
-    keep = contact.consent
-    response.contact_consent = contact.consent
-    response.contact_name = contact.name if keep else None
-    response.contact_phone = contact.phone if keep else None
-    response.contact_email = contact.email if keep else None
+def _contact_of(draft: DraftView) -> ContactDetails:
+    return ContactDetails(draft.contact_consent, draft.contact_name, draft.contact_phone, draft.contact_email)
 
 
-def _submit(response: Response, plan: SurveyPlan, answers: dict[str, AnswerValue], now: datetime) -> None:
-    visible = set(plan.visible_keys(answers))
-    hidden_ids = {q.id for q in plan.questions if q.key not in visible}
-    for answer in [a for a in response.answers if a.question_id in hidden_ids]:
-        response.answers.remove(answer)
-    contact_question = plan.contact_question
-    if contact_question is None or contact_question.key not in visible:
-        _set_contact(response, ContactDetails(False, None, None, None))
-    reference_code = None
-    if response.contact_consent and (response.contact_phone or response.contact_email):
-        reference_code = new_reference_code()
-    db.session.flush()
-    # Only one of two racing submits wins this row; the loser rolls back.
-    won = db.session.execute(
+def _finish(draft: DraftView, plan: SurveyPlan, by_key: dict[str, AnswerValue], now: datetime) -> DraftView:
+    """Drop answers to questions the final answers hide; give a reference code for a call back."""
+    visible = set(plan.visible_keys(by_key))
+    visible_ids = {q.id for q in plan.questions if q.key in visible}
+    contact = _contact_of(draft)
+    if plan.contact_question is None or plan.contact_question.key not in visible:
+        contact = NO_CONTACT
+    reachable = contact.consent and bool(contact.phone or contact.email)
+    return replace(
+        draft,
+        answers=tuple(a for a in draft.answers if a.question_id in visible_ids),
+        contact_consent=contact.consent,
+        contact_name=contact.name,
+        contact_phone=contact.phone,
+        contact_email=contact.email,
+        submitted_at=now,
+        reference_code=new_reference_code() if reachable else None,
+    )
+
+
+_STEP_COLUMNS = (
+    "language", "furthest_step", "last_answered_at",
+    "contact_consent", "contact_name", "contact_phone", "contact_email",
+)
+_SUBMIT_COLUMNS = ("submitted_at", "duration_seconds", "reference_code")
+
+
+def _guarded_update(columns: tuple[str, ...]):
+    """UPDATE a response that is not submitted yet: of two racing final submits, one wins."""
+    return (
         update(Response)
-        .where(Response.id == response.id, Response.submitted_at.is_(None))
-        .values(
-            submitted_at=now,
-            duration_seconds=max(0, int((now - response.started_at).total_seconds())),
-            reference_code=reference_code,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not won:
-        raise AlreadySubmitted()
-    db.session.refresh(response)
+        .where(Response.id == bindparam("response_id"), Response.submitted_at.is_(None))
+        .values({name: bindparam(name) for name in columns})
+    )
 
+
+_SAVE_STEP = _guarded_update(_STEP_COLUMNS)
+_SAVE_AND_SUBMIT = _guarded_update(_STEP_COLUMNS + _SUBMIT_COLUMNS)
+_DELETE_ANSWERS = delete(Answer).where(
+    Answer.response_id == bindparam("response_id"), Answer.question_id.in_(bindparam("gone", expanding=True))
+)
+
+
+def _store_step(draft: DraftView, plan: SurveyPlan, data: StepInput, now: datetime) -> None:
+    values = {
+        "response_id": draft.id,
+        "language": data.language,
+        "furthest_step": draft.furthest_step,
+        "last_answered_at": now,
+        "contact_consent": draft.contact_consent,
+        "contact_name": draft.contact_name,
+        "contact_phone": draft.contact_phone,
+        "contact_email": draft.contact_email,
+    }
+    statement = _SAVE_STEP
+    if draft.submitted_at is not None:
+        statement = _SAVE_AND_SUBMIT
+        values.update(
+            submitted_at=draft.submitted_at,
+            duration_seconds=max(0, int((draft.submitted_at - draft.started_at).total_seconds())),
+            reference_code=draft.reference_code,
+        )
+    # First: it takes the row's lock, and refuses a response submitted meanwhile.
+    changed = db.session.execute(statement, values, execution_options={"synchronize_session": False}).rowcount
+    if not changed:
+        raise AlreadySubmitted()
+    kept_ids = {a.question_id for a in draft.answers}
+    step_ids = [plan.by_key[key].id for key in data.values]
+    checked_ids = [q.id for q in plan.questions] if draft.submitted_at is not None else step_ids
+    gone = [qid for qid in checked_ids if qid not in kept_ids]
+    if gone:
+        db.session.execute(_DELETE_ANSWERS, {"response_id": draft.id, "gone": gone})
+    written = [
+        {
+            "response_id": draft.id,
+            "question_id": a.question_id,
+            "value_int": a.value if isinstance(a.value, int) else None,
+            "value_choices": list(a.value) if isinstance(a.value, list) else None,
+            "value_text": a.value if isinstance(a.value, str) else None,
+        }
+        for a in draft.answers
+        if a.question_id in step_ids
+    ]
+    if written:
+        db.session.execute(_upsert_answers(), written)
+
+
+def _upsert_answers():
+    """INSERT … ON CONFLICT DO UPDATE, built once per dialect."""
+    dialect = db.session.get_bind().dialect.name
+    statement = _UPSERT_ANSWERS.get(dialect)
+    if statement is None:
+        insert = _insert(Answer)
+        statement = _UPSERT_ANSWERS[dialect] = insert.on_conflict_do_update(
+            index_elements=[Answer.response_id, Answer.question_id],
+            set_={
+                "value_int": insert.excluded.value_int,
+                "value_choices": insert.excluded.value_choices,
+                "value_text": insert.excluded.value_text,
+            },
+        )
+    return statement
+
+
+_UPSERT_ANSWERS: dict[str, object] = {}
+
+
+def _insert(model):
+    """INSERT … ON CONFLICT in the dialect at hand (PostgreSQL in production, SQLite embedded)."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)

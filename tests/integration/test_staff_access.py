@@ -115,11 +115,18 @@ def test_sign_in_is_rate_limited(client, demo):
     indirect=True,
 )
 def test_survey_limit_is_per_phone_so_a_busy_branch_wifi_gets_through(app, demo):
+    from tests.conftest import SurveyWalker
+
     token = demo["tokens"]["SH-PEOPLE"]
-    phones = [app.test_client() for _ in range(8)]
-    for phone in phones:  # eight phones behind one address, a few requests each
-        for _ in range(3):
-            assert phone.get(f"/s/{token}").status_code == 200
+    phones = [SurveyWalker(app.test_client(), token) for _ in range(8)]
+    for phone in phones:  # eight phones behind one address, three answers each
+        assert phone.open().status_code == 200
+        for key, value in [("product", 4), ("service", 5), ("environment", 4)]:
+            assert phone.answer(**{key: value}).status_code == 200
     greedy = phones[0]
-    # its first visit had no cookie yet; five more with the cookie reach the per-device limit
-    assert [greedy.get(f"/s/{token}").status_code for _ in range(4)][-1] == 429
+    step_page = greedy.page
+    statuses = []
+    for _ in range(3):  # the same answer sent again and again from one phone
+        greedy.page = step_page
+        statuses.append(greedy.answer(nps=9, follow=False).status_code)
+    assert statuses == [303, 303, 429]  # the sixth answer within a minute is refused

@@ -1,0 +1,43 @@
+"""Which questionnaire a QR code opens: its own, else the most specific one open for the branch."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class QuestionnaireWindow:
+    """A questionnaire's active window and targeting, as the survey entry needs them."""
+
+    id: int
+    version_id: int
+    starts_at: datetime | None
+    ends_at: datetime | None
+    branch_ids: frozenset[int]
+    regions: frozenset[str]
+
+    def is_open_at(self, moment: datetime) -> bool:
+        if self.starts_at is not None and moment < self.starts_at:
+            return False
+        return self.ends_at is None or moment < self.ends_at
+
+    def specificity(self, branch_id: int, region: str) -> int | None:
+        """2 targeted at the branch, 1 at its region, 0 at every branch, None not at this one."""
+        if branch_id in self.branch_ids:
+            return 2
+        if region in self.regions:
+            return 1
+        return 0 if not self.branch_ids and not self.regions else None
+
+
+def choose_questionnaire(
+    windows: Iterable[QuestionnaireWindow], branch_id: int, region: str, pinned_id: int | None, now: datetime
+) -> QuestionnaireWindow | None:
+    """A pinned questionnaire wins (if open); otherwise the most specific, then the newest."""
+    open_now = [w for w in windows if w.is_open_at(now)]
+    if pinned_id is not None:
+        return next((w for w in open_now if w.id == pinned_id), None)
+    ranked = [(w.specificity(branch_id, region), w.id, w) for w in open_now]
+    eligible = [(rank, wid, w) for rank, wid, w in ranked if rank is not None]
+    return max(eligible, key=lambda item: (item[0], item[1]))[2] if eligible else None
