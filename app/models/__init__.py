@@ -1,7 +1,10 @@
 """SQLAlchemy models, one module per domain."""
 from app.models.branches import Branch, QrCode
 from app.models.people import Department, Role, User, user_branches, user_departments
+from app.models.notifications import Notification, OutboxEmail, WebhookDelivery, WebhookEndpoint
 from app.models.responses import Answer, Response
+from app.models.routing import RoutingRule
+from app.models.sla import EscalationFiring, EscalationRule, Holiday, SlaPolicy, StatusSetting
 from app.models.surveys import (
     Dimension,
     PublishedVersionError,
@@ -13,9 +16,22 @@ from app.models.surveys import (
     SkipRule,
     VersionStatus,
 )
+from app.models.tickets import (
+    AppendOnlyError,
+    Category,
+    Priority,
+    Ticket,
+    TicketEvent,
+    TicketSource,
+    TicketStatus,
+    TicketViewer,
+)
 
 __all__ = [
     "Answer", "Branch", "Department", "Dimension", "PublishedVersionError", "QrCode", "Question",
     "Questionnaire", "QuestionnaireVersion", "QuestionType", "Response", "Role", "RuleAction",
     "SkipRule", "User", "VersionStatus", "user_branches", "user_departments",
+    "AppendOnlyError", "Category", "EscalationFiring", "EscalationRule", "Holiday", "Notification",
+    "OutboxEmail", "Priority", "RoutingRule", "SlaPolicy", "StatusSetting", "Ticket", "TicketEvent",
+    "TicketSource", "TicketStatus", "TicketViewer", "WebhookDelivery", "WebhookEndpoint",
 ]
