@@ -132,9 +132,9 @@ def configure_i18n(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from app.blueprints import auth, main, qr, staff, survey
+    from app.blueprints import auth, customer, inbox, main, qr, staff, supervisor, survey, tickets
 
-    for module in (main, survey, qr, auth, staff):
+    for module in (main, survey, customer, qr, auth, staff, tickets, supervisor, inbox):
         app.register_blueprint(module.bp)
 
 

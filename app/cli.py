@@ -66,25 +66,34 @@ def cron() -> None:
 
     from app.jobs import queue
     from app.jobs.responses import sweep_unprocessed
+    from app.jobs.sla import sweep_sla
 
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: use `flask jobs sweep --every 60`")
     jobs = queue()
     scheduler = CronScheduler(connection=jobs.connection)
     scheduler.register(sweep_unprocessed, queue_name=jobs.name, interval=60)
+    scheduler.register(sweep_sla, queue_name=jobs.name, interval=current_app.config["LOOPDESK_SLA_SWEEP_SECONDS"])
     scheduler.start()
 
 
 @jobs_cli.command("sweep")
 @click.option("--every", type=int, default=0, help="Repeat every N seconds (in-process scheduler).")
 def sweep(every: int) -> None:
-    """Run the periodic sweeps now (or forever, with --every)."""
+    """Run the periodic sweeps now: responses, SLA escalations, due notifications (or forever, with --every)."""
     from app.jobs.responses import sweep_unprocessed
+    from app.jobs.sla import sweep_sla
 
     while True:
         done = sweep_unprocessed()
         if done:
             click.echo(f"swept {done} response(s)")
+        escalated = sweep_sla()
+        if escalated.tickets:
+            click.echo(
+                f"SLA sweep: {escalated.tickets} ticket(s), {escalated.rungs_fired} escalation(s), "
+                f"{escalated.notifications} notification(s) in {escalated.seconds:.2f} s"
+            )
         if not every:
             return
         time.sleep(every)

@@ -48,11 +48,28 @@ class Config:
         )
         # How long questionnaire windows and targeting are kept in memory on the survey's hot path.
         self.LOOPDESK_SURVEY_CACHE_SECONDS = float(os.environ.get("LOOPDESK_SURVEY_CACHE_SECONDS", "10"))
+        # Customers looking up their ticket by code and phone digits: per address, against guessing.
+        self.LOOPDESK_STATUS_LOOKUP_LIMIT = os.environ.get("LOOPDESK_STATUS_LOOKUP_LIMIT", "10/minute;30/hour")
         self.LOOPDESK_LOGIN_LIMIT = os.environ.get("LOOPDESK_LOGIN_LIMIT", "10/minute;50/hour")
         # Seconds a kiosk's thank-you page stays before the survey starts over.
         self.LOOPDESK_KIOSK_RESTART_SECONDS = int(os.environ.get("LOOPDESK_KIOSK_RESTART_SECONDS", "8"))
         # Submitted responses the job did not pick up are swept after this many seconds.
         self.LOOPDESK_SWEEP_AFTER_SECONDS = int(os.environ.get("LOOPDESK_SWEEP_AFTER_SECONDS", "60"))
+        # How often the SLA sweep escalates tickets whose next deadline came (and sends what is due).
+        self.LOOPDESK_SLA_SWEEP_SECONDS = int(os.environ.get("LOOPDESK_SLA_SWEEP_SECONDS", "60"))
+        # E-mail over SMTP. Without SMTP_HOST e-mails only go to the log and the outbox page.
+        self.SMTP_HOST = os.environ.get("SMTP_HOST") or None
+        self.SMTP_PORT = int(os.environ.get("SMTP_PORT", "587"))
+        self.SMTP_USER = os.environ.get("SMTP_USER") or None
+        self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
+        self.SMTP_FROM = os.environ.get("SMTP_FROM", "loopdesk@localhost")
+        self.LOOPDESK_SMTP_TIMEOUT_SECONDS = float(os.environ.get("LOOPDESK_SMTP_TIMEOUT_SECONDS", "10"))
+        # Webhooks: seconds per attempt, and the waits before each retry (their count is the retries).
+        self.LOOPDESK_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("LOOPDESK_WEBHOOK_TIMEOUT_SECONDS", "5"))
+        self.LOOPDESK_WEBHOOK_RETRY_SECONDS = [
+            int(part) for part in os.environ.get("LOOPDESK_WEBHOOK_RETRY_SECONDS", "10,60,300,900,3600").split(",")
+            if part.strip()
+        ]
 
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.SESSION_COOKIE_HTTPONLY = True

@@ -11,6 +11,7 @@ from app.core.clock import utcnow
 from app.core.reference import new_reference_code
 from app.extensions import db
 from app.models import Answer, Branch, Department, QrCode, Response, Role, User
+from app.services import routing_rules, sla_clocks, tickets
 from app.services.qr_codes import survey_url
 from app.services.questionnaire_templates import create_default_questionnaire
 from app.services.survey_plans import plan_for
@@ -74,8 +75,30 @@ def seed_demo(responses: int = 300, seed: int = 7) -> bool:
         db.session.add(user)
     questionnaire = create_default_questionnaire()
     _past_responses(rng, list(branches.values()), questionnaire.current_version_id, responses)
+    routing_rules.seed_default_rules()
+    sla_clocks.ensure_default_policies()
+    _recent_tickets()
     db.session.commit()
     return True
+
+
+def _recent_tickets(wanted: int = 8, looked_at: int = 80) -> None:
+    """Tickets for the newest negative past responses, opened when they were submitted; their clocks
+    then read as of now (some ran out), as the first sweep would leave them."""
+    db.session.flush()
+    recent = db.session.execute(
+        select(Response.id, Response.submitted_at)
+        .where(Response.submitted_at.is_not(None))
+        .order_by(Response.submitted_at.desc())
+        .limit(looked_at)
+    ).all()
+    opened = 0
+    for response_id, submitted_at in recent:
+        if opened == wanted:
+            break
+        if tickets.open_from_response(response_id, now=submitted_at) is not None:
+            opened += 1
+    sla_clocks.refresh_open_tickets()
 
 
 def _past_responses(rng: random.Random, branches: list[Branch], version_id: int, count: int) -> None:

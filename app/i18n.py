@@ -5,7 +5,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, session, url_for
-from flask_babel import format_datetime, get_locale, lazy_gettext as _l
+from flask_babel import format_datetime, format_timedelta, get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from app.core.languages import SUPPORTED_LOCALES, best_locale, pick_text
@@ -83,6 +83,18 @@ def answer_label(question, value) -> str:
     return "" if value is None else str(value)
 
 
+def countdown(due: datetime | None, now: datetime | None = None) -> str:
+    """"due in 25 minutes" / "overdue by 1 hour", in the user's language."""
+    from app.core.clock import utcnow
+
+    if due is None:
+        return ""
+    left = due - (now or utcnow())
+    if left.total_seconds() >= 0:
+        return _("due in %(time)s", time=format_timedelta(left, threshold=1.5))
+    return _("overdue by %(time)s", time=format_timedelta(-left, threshold=1.5))
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         text=text,
@@ -92,5 +104,6 @@ def register_template_helpers(app: Flask) -> None:
         url_with_lang=url_with_lang,
         flag_label=flag_label,
         answer_label=answer_label,
+        countdown=countdown,
     )
     app.jinja_env.filters["local_time"] = local_time

@@ -9,7 +9,7 @@ from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import Select, false
 
-from app.models import Branch, Response, Role, User
+from app.models import Branch, Response, Role, Ticket, User
 
 
 def role_required(*roles: Role) -> Callable:
@@ -40,6 +40,22 @@ def scope_responses(query: Select, user: User) -> Select:
     if not branch_ids:
         return query.where(false())
     return query.where(Response.branch_id.in_(branch_ids))
+
+
+def scope_tickets(query: Select, user: User) -> Select:
+    """Limit a query on Ticket to the user's departments and branches.
+
+    Admins see every ticket; everybody else sees the tickets of one of their departments
+    at one of their branches (every branch with all_branches), and nothing without a department.
+    """
+    if user.role == Role.ADMIN:
+        return query
+    department_ids = [d.id for d in user.departments]
+    branch_ids = [b.id for b in user.branches]
+    if not department_ids or not (user.all_branches or branch_ids):
+        return query.where(false())
+    query = query.where(Ticket.department_id.in_(department_ids))
+    return query if user.all_branches else query.where(Ticket.branch_id.in_(branch_ids))
 
 
 def can_manage_branch(user: User, branch: Branch) -> bool:

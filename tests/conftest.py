@@ -48,6 +48,7 @@ def make_app(database_url: str | None, tmp_path, schema_ready: dict, **overrides
         "LOOPDESK_BASE_URL": "http://localhost",
         "LOOPDESK_DEFAULT_LOCALE": "en",
         "LOOPDESK_SURVEY_CACHE_SECONDS": 0,
+        "SMTP_HOST": None,  # tests never send real e-mail
     }
     config.update(overrides)
     app = create_app(config)

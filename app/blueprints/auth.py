@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.core.clock import utcnow
 from app.extensions import db, limiter
 from app.forms.auth import LoginForm
-from app.models import User
+from app.models import Role, User
 
 bp = Blueprint("auth", __name__)
 
@@ -47,8 +47,10 @@ def login():
 @bp.get("/home")
 @login_required
 def landing():
-    """Each role's own first page."""
-    return redirect(url_for("staff.responses"))
+    """Each role's own first page: staff their queue, supervisors and admins the board."""
+    if current_user.role == Role.STAFF:
+        return redirect(url_for("tickets.queue"))
+    return redirect(url_for("supervisor.board_page"))
 
 
 @bp.post("/logout")

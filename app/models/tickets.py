@@ -28,6 +28,10 @@ class TicketStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+#: A ticket someone still has to act on; the SLA clocks run (or pause) only for these.
+OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.IN_PROGRESS, TicketStatus.WAITING)
+
+
 class Priority(enum.StrEnum):
     URGENT = "urgent"
     HIGH = "high"

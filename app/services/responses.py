@@ -12,6 +12,7 @@ from app.core.quality import REPEAT_DEVICE_WINDOW, quality_flags
 from app.extensions import db
 from app.models import Answer, QrCode, QuestionType, Response, User
 from app.permissions import scope_responses
+from app.services import tickets
 from app.services.survey_plans import plan_for
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ DURATION_SAMPLE = 200
 
 
 def process_submitted(response_id: int) -> bool:
-    """Flag data quality and count the response on its QR code, exactly once.
+    """Flag data quality, count the response on its QR code and open its ticket, exactly once.
 
     Safe to run twice (a retry, the sweep): only the call that marks the row
     processed does the work. Returns whether this call did it.
@@ -49,6 +50,7 @@ def process_submitted(response_id: int) -> bool:
             .values(response_count=QrCode.response_count + 1)
         )
     db.session.flush()
+    tickets.open_from_response(response.id, now)
     return True
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.core.clock import utcnow
 from app.core.reference import new_reference_code
@@ -19,6 +18,7 @@ from app.core.skip_logic import AnswerValue
 from app.extensions import db
 from app.models import Answer, QrCode, Response
 from app.models.responses import answer_value
+from app.models.upsert import insert_on_conflict
 from app.services.survey_entries import SurveyEntry
 from app.services.survey_plans import SurveyPlan, plan_for
 
@@ -166,7 +166,7 @@ def save_step(entry: SurveyEntry, plan: SurveyPlan, data: StepInput, draft: Draf
 def _create_draft(entry: SurveyEntry, plan: SurveyPlan, data: StepInput, now: datetime) -> DraftView:
     """Insert the draft once; a second request with the same key finds the first one's row."""
     inserted = db.session.execute(
-        _insert(Response)
+        insert_on_conflict(Response)
         .values(
             branch_id=entry.branch_id,
             qr_code_id=entry.qr_id,
@@ -285,7 +285,7 @@ def _upsert_answers():
     dialect = db.session.get_bind().dialect.name
     statement = _UPSERT_ANSWERS.get(dialect)
     if statement is None:
-        insert = _insert(Answer)
+        insert = insert_on_conflict(Answer)
         statement = _UPSERT_ANSWERS[dialect] = insert.on_conflict_do_update(
             index_elements=[Answer.response_id, Answer.question_id],
             set_={
@@ -298,9 +298,3 @@ def _upsert_answers():
 
 
 _UPSERT_ANSWERS: dict[str, object] = {}
-
-
-def _insert(model):
-    """INSERT … ON CONFLICT in the dialect at hand (PostgreSQL in production, SQLite embedded)."""
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.jobs.responses import sweep_unprocessed
 from app.models import QrCode, Response
-from tests.conftest import REDIS_URL, SurveyWalker
+from tests.conftest import REDIS_URL, SurveyWalker, hidden
 
 HAPPY = [("product", 5), ("service", 5), ("environment", 5), ("nps", 10), ("comment", "")]
 
@@ -96,3 +96,55 @@ def test_submitted_response_goes_to_redis_and_the_worker_command_processes_it(ap
         processed = db.session.get(Response, saved.id)
         assert processed.processed_at is not None
         jobs.delete(delete_jobs=True)
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize(
+    "app", [{"REDIS_URL": REDIS_URL, "LOOPDESK_QUEUE": f"test-{uuid.uuid4().hex}"}], indirect=True
+)
+def test_low_score_opens_a_ticket_within_5_s_with_redis_and_a_running_worker(app, client, demo):
+    import time
+
+    from rq import Worker
+
+    from app.jobs import queue
+    from app.models import Department, Ticket
+
+    env = dict(
+        os.environ,
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        REDIS_URL=REDIS_URL,
+        LOOPDESK_QUEUE=app.config["LOOPDESK_QUEUE"],
+        SECRET_KEY="test-secret",
+        FLASK_APP="wsgi",
+    )
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "jobs", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        with app.app_context():
+            jobs = queue()
+            deadline = time.monotonic() + 60
+            while not Worker.all(queue=jobs) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert Worker.all(queue=jobs), "the worker did not start"
+        walker = SurveyWalker(client, demo["tokens"]["SH-PEOPLE"])
+        walker.open()
+        for key, value in [("product", 4), ("service", 1), ("service_problem", ["attitude"]), ("environment", 4), ("nps", 3)]:
+            walker.answer(**{key: value})
+        key = hidden(walker.page, "key")
+        submitted = time.monotonic()
+        walker.answer(comment="")
+        ticket = None
+        while ticket is None and time.monotonic() - submitted < 5:
+            time.sleep(0.05)
+            with app.app_context():
+                ticket = db.session.scalar(
+                    select(Ticket).join(Response, Ticket.response_id == Response.id).where(Response.idempotency_key == key)
+                )
+        assert ticket is not None, "no ticket within 5 s"
+        with app.app_context():
+            assert db.session.get(Department, ticket.department_id).code == "service"
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        with app.app_context():
+            queue().delete(delete_jobs=True)

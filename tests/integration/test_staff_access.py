@@ -14,10 +14,13 @@ def responses_of(app, branch_code):
         )
 
 
-def test_staff_lands_on_their_responses_after_signing_in(client, demo):
+def test_staff_land_on_their_queue_and_supervisors_on_the_board(client, demo):
     response = login(client, "staff", demo["passwords"]["staff"])
     assert response.status_code == 302
-    assert client.get(response.headers["Location"], follow_redirects=True).request.path == "/staff/responses"
+    assert client.get(response.headers["Location"], follow_redirects=True).request.path == "/staff/queue"
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/staff/responses").get_data(as_text=True))})
+    response = login(client, "supervisor", demo["passwords"]["supervisor"])
+    assert client.get(response.headers["Location"], follow_redirects=True).request.path == "/supervisor/board"
 
 
 def test_staff_of_one_branch_never_see_another_branchs_responses(app, client, demo):

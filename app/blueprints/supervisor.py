@@ -1,0 +1,68 @@
+"""The supervisor board: what is breached or at risk, escalations waiting, bulk reassign, attainment."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.core.clock import utcnow
+from app.extensions import db
+from app.models import Role
+from app.permissions import role_required
+from app.services import board
+from app.services import notifications as notification_service
+from app.services import tickets as ticket_service
+from app.services.tickets import StaleTicket, TicketError
+
+bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
+
+
+@bp.get("/board")
+@role_required(Role.SUPERVISOR)
+def board_page():
+    now = utcnow()
+    periods = [(0, _("Today")), (7, _("Last 7 days")), (30, _("Last 30 days"))]
+    return render_template(
+        "supervisor/board.html",
+        by_department=board.risk_by(current_user, "department"),
+        by_branch=board.risk_by(current_user, "branch"),
+        attainment=[board.attainment(current_user, now, days, label) for days, label in periods],
+        targets={
+            "first_response_30_min": board.TARGET_FIRST_RESPONSE_30_MIN,
+            "answered_24_h": board.TARGET_ANSWERED_24_H,
+            "resolved": board.TARGET_RESOLVED,
+        },
+        escalations=notification_service.inbox(current_user, now, kinds=("escalation",), unread_only=True),
+        at_risk=ticket_service.queue(current_user, mine=False, at_risk=True, limit=50)
+        + ticket_service.queue(current_user, mine=False, breached=True, limit=50),
+        assignable=ticket_service.users_in_scope(current_user),
+        now=now,
+    )
+
+
+@bp.post("/reassign")
+@role_required(Role.SUPERVISOR)
+def reassign():
+    """Give several tickets to one person at once; tickets changed meanwhile are left out and named."""
+    ids = request.form.getlist("ticket_id", type=int)
+    assignee_id = request.form.get("assignee_id", type=int)
+    moved, skipped = [], []
+    for ticket_id in ids:
+        ticket = ticket_service.ticket_for(current_user, ticket_id)
+        if ticket is None:
+            continue
+        assignee = ticket_service.assignable_user(ticket, assignee_id)
+        try:
+            if assignee is None:
+                raise TicketError(_("not in this ticket's department and branch"))
+            ticket_service.assign(ticket, current_user, assignee, seen_version=ticket_service.page_version(ticket))
+            db.session.commit()
+            moved.append(ticket.reference_code)
+        except (StaleTicket, TicketError):
+            db.session.rollback()
+            skipped.append(ticket.reference_code)
+    if moved:
+        flash(_("Reassigned: %(codes)s", codes=", ".join(moved)))
+    if skipped:
+        flash(_("Not reassigned (changed meanwhile, or the person does not work there): %(codes)s", codes=", ".join(skipped)))
+    return redirect(url_for("supervisor.board_page"), 303)

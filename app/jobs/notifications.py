@@ -1,0 +1,80 @@
+"""RQ entry points for notifications: webhook deliveries (with RQ's retries and backoff) and e-mails.
+
+With REDIS_URL a webhook delivery is an RQ job with ``Retry`` on the schedule of
+``LOOPDESK_WEBHOOK_RETRY_SECONDS``; the row records every attempt. Without Redis it gets one
+attempt now, in process, and the SLA sweep makes the retries when ``next_attempt_at`` comes.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from flask import current_app
+from rq import Queue, Retry, get_current_job
+
+from app.core.clock import utcnow
+from app.extensions import db
+from app.jobs import enqueue, job_context, queue
+from app.services import notifications
+from app.services.notifications import Attempt
+
+log = logging.getLogger(__name__)
+
+#: With Redis, RQ owns the retries; the sweep only takes back deliveries this late (RQ lost them).
+STRANDED_AFTER = timedelta(minutes=10)
+
+
+class WebhookDeliveryFailed(Exception):
+    """Raised inside an RQ worker so that RQ schedules the next retry."""
+
+
+def deliver_webhook(delivery_id: int) -> str:
+    with job_context():
+        outcome = notifications.attempt_delivery(delivery_id, utcnow())
+        db.session.commit()
+    if outcome is Attempt.RETRY and get_current_job() is not None:
+        raise WebhookDeliveryFailed(f"webhook delivery {delivery_id} failed; RQ retries it")
+    return outcome.value
+
+
+def send_email(outbox_id: int) -> bool:
+    with job_context():
+        sent = notifications.send_email(outbox_id, utcnow())
+        db.session.commit()
+        return sent
+
+
+def hand_over_webhooks(delivery_ids: Sequence[int]) -> None:
+    """After the commit: to RQ with the retries a delivery has left, or one attempt now in process."""
+    if not delivery_ids:
+        return
+    if not current_app.config.get("REDIS_URL"):
+        for delivery_id in delivery_ids:
+            enqueue(deliver_webhook, delivery_id)
+        return
+    intervals = notifications.retry_intervals()
+    made = notifications.attempts_made(delivery_ids)
+    jobs = []
+    for delivery_id in delivery_ids:
+        left = max(len(intervals) - made.get(delivery_id, 0), 0)
+        retry = Retry(max=left, interval=intervals[-left:]) if left else None
+        jobs.append(Queue.prepare_data(
+            deliver_webhook, (delivery_id,), timeout=120, result_ttl=3600, failure_ttl=7 * 86400, retry=retry
+        ))
+    try:
+        queue().enqueue_many(jobs)
+    except Exception:
+        log.exception("could not enqueue %s webhook deliveries; the sweep takes them back later", len(delivery_ids))
+
+
+def deliver_due(now: datetime) -> None:
+    """The notification part of the periodic sweep: e-mails that waited for an opening, unsent
+    e-mails (with SMTP), and webhook retries (without Redis) or stranded deliveries (with it)."""
+    notifications.write_due_emails(now)
+    db.session.commit()
+    if current_app.config.get("SMTP_HOST"):
+        for outbox_id in notifications.unsent_email_ids(now):
+            enqueue(send_email, outbox_id)
+    late = STRANDED_AFTER if current_app.config.get("REDIS_URL") else timedelta()
+    hand_over_webhooks(notifications.due_delivery_ids(now - late))

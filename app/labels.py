@@ -1,0 +1,102 @@
+"""The words staff and customers read for ticket states, SLA timelines and events, in both languages."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask_babel import format_timedelta, gettext as _, lazy_gettext as _l
+
+from app.i18n import local_time
+
+STATUS_LABELS = {
+    "new": _l("New"),
+    "in_progress": _l("In progress"),
+    "waiting_on_customer": _l("Waiting on customer"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+}
+#: What the button that moves a ticket into a status says.
+STATUS_ACTIONS = {
+    "in_progress": _l("Start / reopen"),
+    "waiting_on_customer": _l("Wait for customer"),
+    "resolved": _l("Resolve"),
+    "closed": _l("Close"),
+}
+PRIORITY_LABELS = {"urgent": _l("Urgent"), "high": _l("High"), "normal": _l("Normal"), "low": _l("Low")}
+CATEGORY_LABELS = {
+    "product": _l("Product"),
+    "service": _l("Service"),
+    "communication": _l("Communication"),
+    "environment": _l("Environment"),
+}
+SLA_STATE_LABELS = {
+    "on_track": _l("on track"),
+    "warning": _l("at risk"),
+    "breached": _l("breached"),
+    "met": _l("met"),
+    "paused": _l("paused"),
+}
+NOTE_LABELS = {
+    "after_hours": _l("outside business hours"),
+    "closed_weekday": _l("closed that day"),
+    "holiday": _l("holiday"),
+    "makeup_workday": _l("make-up working day"),
+}
+
+
+def _span(delta: timedelta) -> str:
+    return format_timedelta(delta, threshold=1.5)
+
+
+def timeline_label(entry, zone: str) -> str:
+    """One line of an SLA explanation, e.g. "counted 09:00–12:00 (3 hours)"."""
+    at = local_time(entry.at, zone)
+    until = local_time(entry.until, zone) if entry.until else ""
+    if entry.kind == "start":
+        return _("Clock starts %(at)s", at=at)
+    if entry.kind == "due":
+        return _("Due %(at)s", at=at)
+    if entry.kind == "counted":
+        return _("Counted %(at)s – %(until)s (%(span)s)", at=at, until=until, span=_span(entry.duration))
+    if entry.kind == "paused":
+        status = STATUS_LABELS.get(entry.status, entry.status)
+        if entry.until is None:
+            return _("Paused since %(at)s: %(status)s", at=at, status=status)
+        return _("Paused %(at)s – %(until)s: %(status)s", at=at, until=until, status=status)
+    reasons = ", ".join(
+        f"{NOTE_LABELS.get(note.kind, note.kind)}{' ' + note.name if note.name else ''}" for note in entry.notes
+    )
+    return _("Skipped %(at)s – %(until)s: %(reasons)s", at=at, until=until, reasons=reasons)
+
+
+def event_label(event) -> str:
+    """One line of a ticket's history."""
+    kind, old, new = event.kind, event.old_value, event.new_value
+    if kind == "status":
+        return _("Status: %(old)s → %(new)s", old=STATUS_LABELS.get(old, old or "—"), new=STATUS_LABELS.get(new, new))
+    if kind == "priority":
+        return _("Priority: %(old)s → %(new)s", old=PRIORITY_LABELS.get(old, old or "—"), new=PRIORITY_LABELS.get(new, new))
+    if kind == "assignee":
+        return _("Assignee: %(old)s → %(new)s", old=old or "—", new=new or "—")
+    if kind == "department":
+        return _("Department: %(old)s → %(new)s", old=old or "—", new=new or "—")
+    labels = {
+        "created": _("Ticket opened"),
+        "reply": _("Reply to the customer"),
+        "note": _("Internal note"),
+        "call": _("Call logged"),
+        "reopened": _("Reopened"),
+        "callback": _("Call back done"),
+        "escalation": _("Escalated"),
+        "sla": _("SLA"),
+    }
+    text = labels.get(kind, kind)
+    return f"{text}: {new}" if new and kind in ("escalation", "sla") else text
+
+#: How a customer reads their ticket's status.
+CUSTOMER_STATUS_LABELS = {
+    "new": _l("Received"),
+    "in_progress": _l("We are working on it"),
+    "waiting_on_customer": _l("Waiting for your reply"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+}
