@@ -62,8 +62,8 @@ def timeline_label(entry, zone: str) -> str:
         if entry.until is None:
             return _("Paused since %(at)s: %(status)s", at=at, status=status)
         return _("Paused %(at)s – %(until)s: %(status)s", at=at, until=until, status=status)
-    reasons = ", ".join(
-        f"{NOTE_LABELS.get(note.kind, note.kind)}{' ' + note.name if note.name else ''}" for note in entry.notes
+    reasons = ", ".join(  # one closed night spans two days' notes that read the same
+        dict.fromkeys(f"{NOTE_LABELS.get(note.kind, note.kind)}{' ' + note.name if note.name else ''}" for note in entry.notes)
     )
     return _("Skipped %(at)s – %(until)s: %(reasons)s", at=at, until=until, reasons=reasons)
 
