@@ -1,6 +1,7 @@
 """SLA clocks (服务时限): when a ticket's first response and resolution are due, and why.
 
-Pure rules over plain values. The ticket service passes in the branch's calendar, the
+Pure rules over plain values; the calendars they count on are in app.core.calendars. The
+ticket service passes in the branch's calendar, the
 priority's policy, the ticket's append-only status history and "now"; it stores
 ``due_at`` / ``next_deadline`` and renders the explanation. All instants are timezone-aware
 and come back in UTC; wall times exist only inside a ``Calendar``.
@@ -45,15 +46,23 @@ Decisions, so nobody has to reverse-engineer them:
 from __future__ import annotations
 
 import enum
-import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-import holidays
+from app.core.calendars import (
+    FOREVER,
+    WEEKDAYS,
+    Calendar,
+    Note,
+    around_the_clock,
+    calendar_pieces,
+    check_aware,
+    open_intervals,
+)
 
 __all__ = [
     "DEFAULT_DONE_STATUSES",
@@ -82,257 +91,11 @@ __all__ = [
     "sla_clock",
 ]
 
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRIORITIES: tuple[str, ...] = ("urgent", "high", "normal", "low")
 DEFAULT_PAUSING_STATUSES: frozenset[str] = frozenset({"waiting_on_customer"})
 DEFAULT_DONE_STATUSES: frozenset[str] = frozenset({"resolved", "closed"})
 #: Activity that counts as the first response; an internal note does not.
 FIRST_RESPONSE_KINDS: frozenset[str] = frozenset({"reply", "call"})
-
-_ONE_DAY = timedelta(days=1)
-_FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
-_MINUTES_PER_DAY = 24 * 60
-#: A calendar closed this many days in a row is treated as never open again.
-_MAX_CLOSED_DAYS = 400
-#: Days a calendar keeps worked out before it starts over (a sweep needs a few dozen).
-_MAX_CACHED_DAYS = 5000
-
-Hours = tuple[tuple[int, int], ...]  # (opens, closes) in minutes after local midnight
-#: A counted or closed stretch (UTC) and the note that explains it.
-Piece = tuple[Literal["counted", "closed"], datetime, datetime, "Note | None"]
-
-
-# --- Calendars ----------------------------------------------------------------
-
-
-def _minutes(text: str, *, closing: bool) -> int:
-    try:
-        hours, minutes = (int(part) for part in text.split(":"))
-        value = hours * 60 + minutes
-        valid = 0 <= minutes < 60 and (0 <= value < _MINUTES_PER_DAY or (closing and value == _MINUTES_PER_DAY))
-    except (AttributeError, TypeError, ValueError):
-        valid = False
-    if not valid:
-        allowed = "'09:00' (or '24:00' for midnight)" if closing else "'09:00'"
-        raise ValueError(f"{text!r} is not a time of day like {allowed}")
-    return value
-
-
-def _day_hours(day: str, intervals: Sequence[Sequence[str]]) -> Hours:
-    parsed: list[tuple[int, int]] = []
-    for interval in intervals:
-        try:
-            opens, closes = interval
-        except (TypeError, ValueError):
-            raise ValueError(f"{day}: {interval!r} is not an (opens, closes) pair") from None
-        start, end = _minutes(opens, closing=False), _minutes(closes, closing=True)
-        if end <= start:
-            raise ValueError(
-                f"{day}: {opens}-{closes} does not end after it starts; hours past midnight "
-                f"are not supported, split them: ({opens!r}, '24:00') and ('00:00', {closes!r}) "
-                f"on the next day"
-            )
-        parsed.append((start, end))
-    parsed.sort()
-    for (_, end), (start, _) in zip(parsed, parsed[1:]):
-        if start < end:
-            raise ValueError(f"{day}: opening hours overlap")
-    return tuple(parsed)
-
-
-def _union(*hours: Hours) -> Hours:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(interval for day in hours for interval in day):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return tuple(merged)
-
-
-@functools.cache
-def _check_holiday_country(country: str, subdivision: str | None) -> None:
-    try:
-        holidays.country_holidays(country, subdiv=subdivision)
-    except NotImplementedError as error:
-        raise ValueError(f"no public holidays known for {country!r}: {error}") from None
-
-
-@functools.cache
-def _public_days(country: str, subdivision: str | None, year: int) -> tuple[Mapping[date, str], frozenset[date]]:
-    """One year's public holidays (date → name) and make-up workdays, built once per process."""
-    known = holidays.country_holidays(country, subdiv=subdivision, years=year)
-    names = MappingProxyType({day: name for day, name in known.items() if day.year == year})
-    return names, frozenset(day for day in known.weekend_workdays if day.year == year)
-
-
-@dataclass(frozen=True)
-class Calendar:
-    """When a branch's SLA clocks run: its weekly hours in its time zone, minus holidays.
-
-    ``weekly_hours`` is keyed by ``WEEKDAYS`` (a missing day is closed), each a list of
-    ``("HH:MM", "HH:MM")`` pairs, the shape ``Branch.opening_hours`` stores. ``always_open``
-    makes it 24x7 and then hours and holidays do not matter.
-    """
-
-    timezone: str = "Asia/Shanghai"
-    weekly_hours: Mapping[str, Sequence[Sequence[str]]] = field(default_factory=dict)
-    holiday_country: str | None = "CN"
-    holiday_subdivision: str | None = None
-    #: The branch's own closing days, date → name shown in the explanation.
-    extra_holidays: Mapping[date, str] = field(default_factory=dict)
-    #: The branch's own extra working days, open as a make-up workday.
-    extra_workdays: frozenset[date] = frozenset()
-    always_open: bool = False
-    _zone: ZoneInfo = field(init=False, repr=False, compare=False)
-    _hours: tuple[Hours, ...] = field(init=False, repr=False, compare=False)
-    _makeup_hours: tuple[Hours, ...] = field(init=False, repr=False, compare=False)
-    #: Each local date's stretches in UTC, filled as clocks walk over it (see _day_pieces).
-    _days: dict[date, tuple[Piece, ...]] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        try:
-            zone = ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {self.timezone!r}") from None
-        unknown = set(self.weekly_hours) - set(WEEKDAYS)
-        if unknown:
-            raise ValueError(f"unknown weekdays {sorted(unknown)}; use {', '.join(WEEKDAYS)}")
-        hours = tuple(_day_hours(day, self.weekly_hours.get(day, ())) for day in WEEKDAYS)
-        if not self.always_open and not any(hours):
-            raise ValueError("a calendar needs opening hours on at least one weekday, or always_open=True")
-        both = set(self.extra_holidays) & set(self.extra_workdays)
-        if both:
-            raise ValueError(f"dates both extra holidays and extra workdays: {sorted(both)}")
-        if self.holiday_country:
-            _check_holiday_country(self.holiday_country, self.holiday_subdivision)
-        working_week = _union(*hours[:5])
-        object.__setattr__(self, "_zone", zone)
-        object.__setattr__(self, "_hours", hours)
-        object.__setattr__(self, "_makeup_hours", tuple(_union(own, working_week) for own in hours))
-        object.__setattr__(self, "_days", {})
-
-
-@functools.cache
-def _around_the_clock(timezone: str) -> Calendar:
-    return Calendar(timezone=timezone, holiday_country=None, always_open=True)
-
-
-NoteKind = Literal["after_hours", "closed_weekday", "holiday", "makeup_workday"]
-
-
-@dataclass(frozen=True)
-class Note:
-    """Why a stretch of time was skipped (or, for a make-up workday, counted), as data.
-
-    ``day`` is the branch's local date; ``name`` is a holiday's name (English, from the
-    ``holidays`` package or the custom list; a page in Chinese can look the date up again).
-    """
-
-    kind: NoteKind
-    day: date
-    name: str = ""
-
-
-def _day_plan(calendar: Calendar, day: date) -> tuple[Hours, Note | None]:
-    """The day's opening hours, and the note explaining them (closed, or a make-up day)."""
-    weekday = day.weekday()
-    name = calendar.extra_holidays.get(day)
-    if name is not None:
-        return (), Note("holiday", day, name)
-    if day in calendar.extra_workdays:
-        return calendar._makeup_hours[weekday], Note("makeup_workday", day)
-    if calendar.holiday_country:
-        names, workdays = _public_days(calendar.holiday_country, calendar.holiday_subdivision, day.year)
-        name = names.get(day)
-        if name is not None:
-            return (), Note("holiday", day, name)
-        if day in workdays:
-            return calendar._makeup_hours[weekday], Note("makeup_workday", day)
-    hours = calendar._hours[weekday]
-    return hours, None if hours else Note("closed_weekday", day)
-
-
-def _to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
-    """A naive wall time in ``zone`` as a UTC instant (see the module notes on DST)."""
-    aware = wall.replace(tzinfo=zone)
-    instant = aware.astimezone(UTC)
-    back = instant.astimezone(zone)
-    if back.replace(tzinfo=None) == wall:
-        return instant  # exists; fold=0 picked the first of two occurrences
-    # Skipped by the clocks going forward. fold=0 read it with the offset from before the
-    # change, landing as far past the change as the gap is long: search for the change.
-    after = back.utcoffset()
-    low = int((instant - (after - aware.utcoffset())).timestamp())
-    high = int(instant.timestamp())
-    while high - low > 1:
-        middle = (low + high) // 2
-        if datetime.fromtimestamp(middle, zone).utcoffset() == after:
-            high = middle
-        else:
-            low = middle
-    return datetime.fromtimestamp(high, UTC)
-
-
-def _day_pieces(calendar: Calendar, day: date) -> tuple[Piece, ...]:
-    """One local date's open and closed stretches, end to end from midnight to midnight.
-
-    Cached on the calendar: a sweep walks the same few days for every ticket of a branch.
-    """
-    pieces = calendar._days.get(day)
-    if pieces is not None:
-        return pieces
-    zone = calendar._zone
-    midnight = datetime.combine(day, time())
-    day_start, day_end = _to_utc(midnight, zone), _to_utc(midnight + _ONE_DAY, zone)
-    hours, note = _day_plan(calendar, day)
-    found: list[Piece] = []
-    cursor = day_start
-    for opens_at, closes_at in hours:
-        opens = max(_to_utc(midnight + timedelta(minutes=opens_at), zone), cursor)
-        closes = min(_to_utc(midnight + timedelta(minutes=closes_at), zone), day_end)
-        if closes <= opens:
-            continue
-        if cursor < opens:
-            found.append(("closed", cursor, opens, Note("after_hours", day)))
-        found.append(("counted", opens, closes, note))
-        cursor = closes
-    if cursor < day_end:
-        found.append(("closed", cursor, day_end, Note("after_hours", day) if hours else note))
-    if len(calendar._days) >= _MAX_CACHED_DAYS:
-        calendar._days.clear()
-    pieces = calendar._days[day] = tuple(found)
-    return pieces
-
-
-def _calendar_pieces(calendar: Calendar, start: datetime) -> Iterator[Piece]:
-    """Open and closed stretches one after another from ``start`` on, day by day, forever."""
-    if calendar.always_open:
-        yield "counted", start, _FOREVER, None
-        return
-    day = start.astimezone(calendar._zone).date()
-    closed_days = 0
-    while True:
-        pieces = _day_pieces(calendar, day)
-        closed_days = 0 if any(piece[0] == "counted" for piece in pieces) else closed_days + 1
-        if closed_days > _MAX_CLOSED_DAYS:
-            raise ValueError(f"the calendar is closed for more than {_MAX_CLOSED_DAYS} days after {day}")
-        for kind, begins, ends, note in pieces:
-            if ends > start:
-                yield kind, max(begins, start), ends, note
-        day += _ONE_DAY
-
-
-def open_intervals(calendar: Calendar, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
-    """The calendar's open stretches between ``start`` and ``end``, as UTC instants."""
-    _check_aware(start, end)
-    end = end.astimezone(UTC)
-    for kind, begins, ends, _ in _calendar_pieces(calendar, start.astimezone(UTC)):
-        if begins >= end:
-            return
-        if kind == "counted":
-            yield begins, min(ends, end)
-
 
 # --- Pauses -------------------------------------------------------------------
 
@@ -501,11 +264,6 @@ def _span(duration: timedelta) -> str:
     return " ".join(parts) or "0m"
 
 
-def _check_aware(*moments: datetime) -> None:
-    for moment in moments:
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            raise ValueError(f"{moment!r} has no time zone; SLA times must be aware (UTC)")
-
 
 Step = tuple[Literal["counted", "closed", "paused"], datetime, datetime | None, Note | None, str]
 
@@ -516,7 +274,7 @@ def _timeline(calendar: Calendar, start: datetime, pauses: Iterable[Pause]) -> I
     Stops after a pause without an end (its step has ``None`` as its end).
     """
     pending = sorted((p for p in pauses if p.end is None or p.end > start), key=lambda p: p.start)
-    pieces = _calendar_pieces(calendar, start)
+    pieces = calendar_pieces(calendar, start)
     kind, _, piece_end, note = next(pieces)
     cursor, index = start, 0
     while True:
@@ -536,7 +294,7 @@ def _timeline(calendar: Calendar, start: datetime, pauses: Iterable[Pause]) -> I
         end = piece_end if index >= len(pending) else min(piece_end, pending[index].start)
         yield kind, cursor, end, note, ""
         cursor = end
-        if cursor >= _FOREVER:
+        if cursor >= FOREVER:
             return
         if cursor >= piece_end:
             kind, _, piece_end, note = next(pieces)
@@ -560,7 +318,7 @@ def add_business_time(
     The due time is the first instant by which that much has been counted (``start``
     itself for a zero duration), or None when a pause without an end comes first.
     """
-    _check_aware(start)
+    check_aware(start)
     if duration < timedelta():
         raise ValueError(f"duration must not be negative, got {duration}")
     start = start.astimezone(UTC)
@@ -588,7 +346,7 @@ def business_time_between(
     calendar: Calendar, start: datetime, end: datetime, pauses: Iterable[Pause] = ()
 ) -> timedelta:
     """Open, unpaused time from ``start`` to ``end`` (nothing when ``end`` is not later)."""
-    _check_aware(start, end)
+    check_aware(start, end)
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     total = timedelta()
     if end <= start:
@@ -747,10 +505,10 @@ def sla_clock(
     ``first_response_at`` the first reply or logged call (see ``find_first_response``).
     A 24x7 policy counts around the clock in the branch's time zone.
     """
-    _check_aware(opened_at, now, *([first_response_at] if first_response_at else []))
+    check_aware(opened_at, now, *([first_response_at] if first_response_at else []))
     opened_at, now = opened_at.astimezone(UTC), now.astimezone(UTC)
     if not policy.business_hours:
-        calendar = _around_the_clock(calendar.timezone)
+        calendar = around_the_clock(calendar.timezone)
     changes = [
         StatusChange(change.at.astimezone(UTC), change.status)
         for change in _in_order(history) if change.at <= now
