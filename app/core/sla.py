@@ -1,8 +1,8 @@
 """SLA clocks (服务时限): when a ticket's first response and resolution are due, and why.
 
 Pure rules over plain values; the calendars they count on are in app.core.calendars. The
-ticket service passes in the branch's calendar, the
-priority's policy, the ticket's append-only status history and "now"; it stores
+ticket service passes in the branch's calendar, the priority's policy, the ticket's
+append-only status history and "now"; it stores
 ``due_at`` / ``next_deadline`` and renders the explanation. All instants are timezone-aware
 and come back in UTC; wall times exist only inside a ``Calendar``.
 
