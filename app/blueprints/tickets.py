@@ -13,6 +13,7 @@ from app.forms.tickets import NewTicketForm
 from app.models import Role
 from app.permissions import role_required
 from app.services import sla_clocks
+from app.services import ticket_queries
 from app.services import tickets as ticket_service
 from app.services.tickets import StaleTicket, TicketError
 
@@ -53,7 +54,7 @@ def queue():
         "branch": request.args.get("branch", type=int),
         "risk": request.args.get("risk") if request.args.get("risk") in ("at_risk", "breached") else None,
     }
-    rows = ticket_service.queue(
+    rows = ticket_queries.queue(
         current_user,
         mine=filters["view"] == "mine",
         status=filters["status"],
@@ -65,7 +66,7 @@ def queue():
     context = {
         "tickets": rows,
         "filters": filters,
-        "branches": ticket_service.branches_in_scope(current_user),
+        "branches": ticket_queries.branches_in_scope(current_user),
         "now": utcnow(),
     }
     headers = {"Vary": "HX-Request"}
@@ -75,7 +76,7 @@ def queue():
 
 
 def _ticket_or_404(ticket_id: int):
-    ticket = ticket_service.ticket_for(current_user, ticket_id)
+    ticket = ticket_queries.ticket_for(current_user, ticket_id)
     if ticket is None:
         abort(404)
     return ticket
@@ -89,9 +90,9 @@ def _ticket_page(ticket, status: int = 200, **extra):
         "seen_version": ticket_service.page_version(ticket),
         "now": now,
         "next_statuses": ticket_service.next_statuses(ticket.status),
-        "assignable": ticket_service.assignable_users(ticket),
+        "assignable": ticket_queries.assignable_users(ticket),
         "explanations": [(_("First response"), clock.first_response), (_("Resolution"), clock.resolution)],
-        "others": ticket_service.other_viewers(ticket, current_user, now),
+        "others": ticket_queries.other_viewers(ticket, current_user, now),
         **extra,
     }
     return render_template("tickets/show.html", **context), status
@@ -101,7 +102,7 @@ def _ticket_page(ticket, status: int = 200, **extra):
 @role_required(*STAFF)
 def show(ticket_id: int):
     ticket = _ticket_or_404(ticket_id)
-    ticket_service.touch_viewer(ticket, current_user, utcnow())
+    ticket_queries.touch_viewer(ticket, current_user, utcnow())
     db.session.commit()
     return _ticket_page(ticket)
 
@@ -111,9 +112,9 @@ def show(ticket_id: int):
 def viewers(ticket_id: int):
     ticket = _ticket_or_404(ticket_id)
     now = utcnow()
-    ticket_service.touch_viewer(ticket, current_user, now)
+    ticket_queries.touch_viewer(ticket, current_user, now)
     db.session.commit()
-    return render_template("tickets/_viewers.html", others=ticket_service.other_viewers(ticket, current_user, now))
+    return render_template("tickets/_viewers.html", others=ticket_queries.other_viewers(ticket, current_user, now))
 
 
 ACTIONS = ("claim", "assign", "status", "priority", "message")
@@ -150,7 +151,7 @@ def _perform(ticket, action: str, seen: int, body: str) -> None:
     if action == "claim":
         ticket_service.claim(ticket, current_user, seen_version=seen)
     elif action == "assign":
-        assignee = ticket_service.assignable_user(ticket, form.get("assignee_id", type=int))
+        assignee = ticket_queries.assignable_user(ticket, form.get("assignee_id", type=int))
         if assignee is None:
             raise TicketError(_("Choose someone who works on this ticket's department and branch."))
         ticket_service.assign(ticket, current_user, assignee, seen_version=seen)
@@ -170,7 +171,7 @@ def _perform(ticket, action: str, seen: int, body: str) -> None:
 @role_required(*STAFF)
 def new():
     form = NewTicketForm()
-    form.fill_choices(ticket_service.branches_in_scope(current_user), ticket_service.departments_in_scope(current_user))
+    form.fill_choices(ticket_queries.branches_in_scope(current_user), ticket_queries.departments_in_scope(current_user))
     if form.validate_on_submit():
         ticket = ticket_service.create_ticket(current_user, **form.ticket_fields())
         db.session.commit()

@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
-
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -34,25 +32,20 @@ from app.core.clock import utcnow
 from app.core.reference import new_reference_code
 from app.extensions import db
 from app.models import (
-    Answer,
-    Branch,
     Category,
     Department,
     Priority,
     QuestionType,
     Response,
-    Role,
     Ticket,
     TicketEvent,
     TicketSource,
     TicketStatus,
-    TicketViewer,
     User,
 )
-from app.models.tickets import OPEN_STATUSES, new_customer_secret
+from app.models.tickets import new_customer_secret
 from app.models.upsert import insert_on_conflict
-from app.permissions import scope_tickets
-from app.services import routing_rules, sla_clocks
+from app.services import routing_rules, sla_clocks, ticket_queries
 from app.services.survey_plans import SurveyPlan, plan_for
 
 log = logging.getLogger(__name__)
@@ -276,7 +269,7 @@ def create_ticket(
         raise EmptyBody(_l("Say in a few words what happened."))
     if len(subject) > MAX_SUBJECT or len(description or "") > MAX_BODY:
         raise InvalidValue(_l("That text is too long."))
-    if branch_id not in {branch.id for branch in branches_in_scope(actor)}:
+    if branch_id not in {branch.id for branch in ticket_queries.branches_in_scope(actor)}:
         raise OutOfScope(_l("Choose one of your branches."))
     department = db.session.get(Department, department_id)
     if department is None or not department.active:
@@ -334,7 +327,7 @@ def assign(
     ticket: Ticket, actor: User, assignee: User | None, seen_version: int, now: datetime | None = None
 ) -> list[TicketEvent]:
     """Give the ticket to someone whose scope includes it (None: unassign)."""
-    if assignee is not None and not _can_work(assignee, ticket.branch_id, ticket.department_id):
+    if assignee is not None and not ticket_queries.can_work(assignee, ticket.branch_id, ticket.department_id):
         raise OutOfScope(_l(
             "%(name)s does not work on this ticket's department and branch.",
             name=assignee.display_name or assignee.username,
@@ -409,7 +402,7 @@ def move_to_department(
     def change(ticket: Ticket, at: datetime) -> list[TicketEvent]:
         if ticket.department_id == department.id:
             return []
-        keeps = ticket.assignee is None or _can_work(ticket.assignee, ticket.branch_id, department.id)
+        keeps = ticket.assignee is None or ticket_queries.can_work(ticket.assignee, ticket.branch_id, department.id)
         old, ticket.department = ticket.department, department
         events = [_event(ticket, actor, "department", at, old_value=old.name, new_value=department.name)]
         if not keeps:
@@ -433,7 +426,7 @@ def _run(
     now = now or utcnow()
     ticket_id = ticket.id
     for attempt in range(2):
-        if not _can_work(actor, ticket.branch_id, ticket.department_id):
+        if not ticket_queries.can_work(actor, ticket.branch_id, ticket.department_id):
             raise OutOfScope(_l("This ticket is outside your departments and branches."))
         _refuse_if_stale(ticket, seen_version)
         answered = ticket.first_response_at
@@ -515,169 +508,3 @@ def _body(body: str) -> str:
     if len(body) > MAX_BODY:
         raise InvalidValue(_l("That text is too long."))
     return body
-
-# --- Who may see and work what --------------------------------------------------------------
-
-def _works_on(branch_id: int, department_id: int):
-    """Users whose scope includes a ticket of this branch and department (the user side of scope_tickets)."""
-    return and_(
-        User.active.is_(True),
-        or_(
-            User.role == Role.ADMIN,
-            and_(
-                User.departments.any(Department.id == department_id),
-                or_(User.all_branches.is_(True), User.branches.any(Branch.id == branch_id)),
-            ),
-        ),
-    )
-
-def _can_work(user: User, branch_id: int, department_id: int) -> bool:
-    with db.session.no_autoflush:
-        return db.session.scalar(select(User.id).where(User.id == user.id, _works_on(branch_id, department_id))) is not None
-
-def assignable_users(ticket: Ticket) -> list[User]:
-    """Who may be given this ticket: active users whose departments and branches include it."""
-    return list(db.session.scalars(
-        select(User).where(_works_on(ticket.branch_id, ticket.department_id)).order_by(User.display_name, User.username)
-    ))
-
-def assignable_user(ticket: Ticket, user_id: int | None) -> User | None:
-    """The user with this id when the ticket may be given to them, else None."""
-    if user_id is None:
-        return None
-    return db.session.scalar(select(User).where(User.id == user_id, _works_on(ticket.branch_id, ticket.department_id)))
-
-def users_in_scope(user: User) -> list[User]:
-    """Active people sharing a department and a branch with ``user`` (everyone active for an admin)."""
-    query = select(User).where(User.active.is_(True)).order_by(User.display_name, User.username)
-    if user.role == Role.ADMIN:
-        return list(db.session.scalars(query))
-    query = query.where(User.departments.any(Department.id.in_([d.id for d in user.departments])))
-    if not user.all_branches:
-        query = query.where(
-            or_(User.all_branches.is_(True), User.branches.any(Branch.id.in_([b.id for b in user.branches])))
-        )
-    return list(db.session.scalars(query))
-
-def branches_in_scope(user: User) -> list[Branch]:
-    """The active branches a user works at (every one for admins and head office)."""
-    if user.role == Role.ADMIN or user.all_branches:
-        return list(db.session.scalars(select(Branch).where(Branch.active.is_(True)).order_by(Branch.name)))
-    return [branch for branch in user.branches if branch.active]
-
-def departments_in_scope(user: User) -> list[Department]:
-    """The active departments a user works in (every one for admins)."""
-    if user.role == Role.ADMIN:
-        return list(db.session.scalars(select(Department).where(Department.active.is_(True)).order_by(Department.name)))
-    return [department for department in user.departments if department.active]
-
-def ticket_for(user: User, ticket_id: int) -> Ticket | None:
-    """One ticket with its history, or None when it does not exist or is outside the user's scope."""
-    query = (
-        select(Ticket)
-        .where(Ticket.id == ticket_id)
-        .options(
-            joinedload(Ticket.branch),
-            joinedload(Ticket.department),
-            joinedload(Ticket.assignee),
-            selectinload(Ticket.events).joinedload(TicketEvent.actor),
-        )
-    )
-    return db.session.scalar(scope_tickets(query, user))
-
-def _filtered(
-    query,
-    user: User,
-    *,
-    mine: bool,
-    status: TicketStatus | str | None,
-    priority: Priority | str | None,
-    branch_id: int | None,
-    at_risk: bool,
-    breached: bool,
-):
-    if status:
-        query = query.where(Ticket.status == _parse(TicketStatus, status, _l("Choose a status.")))
-    else:
-        query = query.where(Ticket.status.in_(OPEN_STATUSES))
-    if mine:
-        query = query.where(or_(Ticket.assignee_id == user.id, Ticket.assignee_id.is_(None)))
-    if priority:
-        query = query.where(Ticket.priority == _parse(Priority, priority, _l("Choose a priority.")))
-    if branch_id is not None:
-        query = query.where(Ticket.branch_id == branch_id)
-    states = [state for state, wanted in (("warning", at_risk), ("breached", breached)) if wanted]
-    if states:
-        query = query.where(Ticket.sla_state.in_(states))
-    return scope_tickets(query, user)
-
-def queue(
-    user: User,
-    *,
-    mine: bool,
-    status: TicketStatus | str | None = None,
-    priority: Priority | str | None = None,
-    branch_id: int | None = None,
-    at_risk: bool = False,
-    breached: bool = False,
-    limit: int = 100,
-) -> list[Ticket]:
-    """The staff queue: open tickets in scope (``mine``: assigned to the user or to nobody), soonest due first.
-
-    ``status`` shows that status instead of the open ones; ``at_risk`` (warning) and ``breached``
-    filter by SLA state (both: either).
-    """
-    query = (
-        select(Ticket)
-        .options(joinedload(Ticket.branch), joinedload(Ticket.department), joinedload(Ticket.assignee))
-        .order_by(Ticket.next_deadline_at.asc().nulls_last(), Ticket.created_at, Ticket.id)
-        .limit(limit)
-    )
-    query = _filtered(
-        query, user, mine=mine, status=status, priority=priority, branch_id=branch_id, at_risk=at_risk, breached=breached
-    )
-    return list(db.session.scalars(query))
-
-@dataclass(frozen=True)
-class QueueCounts:
-    open: int
-    mine: int
-    unassigned: int
-    at_risk: int
-    breached: int
-
-def queue_counts(user: User) -> QueueCounts:
-    """Open tickets in scope, for badges: all, the user's, nobody's, at risk, breached (one query)."""
-    query = select(
-        func.count(Ticket.id),
-        func.sum(case((Ticket.assignee_id == user.id, 1), else_=0)),
-        func.sum(case((Ticket.assignee_id.is_(None), 1), else_=0)),
-        func.sum(case((Ticket.sla_state == "warning", 1), else_=0)),
-        func.sum(case((Ticket.sla_state == "breached", 1), else_=0)),
-    ).where(Ticket.status.in_(OPEN_STATUSES))
-    row = db.session.execute(scope_tickets(query, user)).one()
-    return QueueCounts(*(int(value or 0) for value in row))
-
-# --- Who else has the ticket open -----------------------------------------------------------
-
-def touch_viewer(ticket: Ticket, user: User, now: datetime | None = None) -> None:
-    """Note that ``user`` has the ticket open now; the page calls it on load and while it stays open."""
-    now = now or utcnow()
-    insert = insert_on_conflict(TicketViewer).values(ticket_id=ticket.id, user_id=user.id, seen_at=now)
-    db.session.execute(
-        insert.on_conflict_do_update(
-            index_elements=[TicketViewer.ticket_id, TicketViewer.user_id], set_={"seen_at": insert.excluded.seen_at}
-        )
-    )
-
-def other_viewers(
-    ticket: Ticket, user: User, now: datetime | None = None, within: timedelta = timedelta(seconds=60)
-) -> list[User]:
-    """Who else had the ticket open in the last minute: shown on the page, never a lock."""
-    now = now or utcnow()
-    return list(db.session.scalars(
-        select(User)
-        .join(TicketViewer, TicketViewer.user_id == User.id)
-        .where(TicketViewer.ticket_id == ticket.id, TicketViewer.user_id != user.id, TicketViewer.seen_at >= now - within)
-        .order_by(User.display_name, User.username)
-    ))

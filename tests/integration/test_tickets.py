@@ -21,7 +21,7 @@ from app.models import (
     TicketStatus,
     User,
 )
-from app.services import routing_rules, sla_clocks, tickets
+from app.services import routing_rules, sla_clocks, ticket_queries, tickets
 from app.services.tickets import (
     EmptyBody,
     ForbiddenTransition,
@@ -123,8 +123,8 @@ def test_demo_staff_user_sees_a_complaint_from_their_branch_qr_code(app, walker)
     with app.app_context():
         ticket = ticket_of(newest_response())
         staff = user("staff")
-        assert ticket in tickets.queue(staff, mine=True)
-        assert tickets.ticket_for(staff, ticket.id) is not None
+        assert ticket in ticket_queries.queue(staff, mine=True)
+        assert ticket_queries.ticket_for(staff, ticket.id) is not None
 
 
 def test_a_response_never_opens_two_tickets(app, walker):
@@ -305,7 +305,7 @@ def test_moving_a_ticket_lets_go_of_an_assignee_who_does_not_work_there(ctx):
     db.session.commit()
     assert ticket.assignee is None
     assert kinds(ticket)[-2:] == ["department", "assignee"]
-    assert tickets.ticket_for(staff, ticket.id) is None  # out of their hands now
+    assert ticket_queries.ticket_for(staff, ticket.id) is None  # out of their hands now
 
 
 def test_ticket_events_refuse_updates_and_deletes(ctx):
@@ -447,8 +447,8 @@ def test_each_user_sees_only_tickets_of_their_departments_and_branches(ctx):
 
     def visible(username):
         someone = user(username)
-        queued = {t.id for t in tickets.queue(someone, mine=False)} & ours
-        assert queued == {i for i in ours if tickets.ticket_for(someone, i) is not None}
+        queued = {t.id for t in ticket_queries.queue(someone, mine=False)} & ours
+        assert queued == {i for i in ours if ticket_queries.ticket_for(someone, i) is not None}
         return queued
 
     assert visible("staff") == {shanghai.id}
@@ -459,14 +459,14 @@ def test_each_user_sees_only_tickets_of_their_departments_and_branches(ctx):
     london_staff.departments = []
     db.session.commit()
     assert visible("staff.london") == set()
-    assert tickets.queue_counts(london_staff).open == 0
+    assert ticket_queries.queue_counts(london_staff).open == 0
 
 
 def test_assignees_offered_are_the_people_whose_scope_includes_the_ticket(ctx):
     ticket = staff_ticket()
-    offered = {u.username for u in tickets.assignable_users(ticket)}
+    offered = {u.username for u in ticket_queries.assignable_users(ticket)}
     assert offered == {"admin", "supervisor", "staff"}
-    assert tickets.assignable_user(ticket, user("staff.london").id) is None
+    assert ticket_queries.assignable_user(ticket, user("staff.london").id) is None
 
 
 def test_queue_is_mine_and_unassigned_soonest_due_first(ctx):
@@ -482,13 +482,13 @@ def test_queue_is_mine_and_unassigned_soonest_due_first(ctx):
     )
     others.next_deadline_at = now
     db.session.commit()
-    assert [t.subject for t in tickets.queue(staff, mine=True)] == ["sooner", "later", "undated"]
-    assert [t.subject for t in tickets.queue(supervisor, mine=False)] == ["others", "sooner", "later", "undated"]
+    assert [t.subject for t in ticket_queries.queue(staff, mine=True)] == ["sooner", "later", "undated"]
+    assert [t.subject for t in ticket_queries.queue(supervisor, mine=False)] == ["others", "sooner", "later", "undated"]
     sooner.sla_state = "breached"
     db.session.commit()
-    assert [t.subject for t in tickets.queue(staff, mine=True, breached=True)] == ["sooner"]
-    assert [t.subject for t in tickets.queue(staff, mine=True, status="in_progress")] == ["later"]
-    counts = tickets.queue_counts(staff)
+    assert [t.subject for t in ticket_queries.queue(staff, mine=True, breached=True)] == ["sooner"]
+    assert [t.subject for t in ticket_queries.queue(staff, mine=True, status="in_progress")] == ["later"]
+    counts = ticket_queries.queue_counts(staff)
     assert (counts.open, counts.mine, counts.unassigned, counts.breached) == (4, 1, 2, 1)
 
 
@@ -505,7 +505,7 @@ def test_queue_loads_branch_department_and_assignee_in_one_query(app, ctx):
     staff.departments, staff.branches  # the user's scope is loaded once per request anyway
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        rows = tickets.queue(staff, mine=False)
+        rows = ticket_queries.queue(staff, mine=False)
         for row in rows:
             row.branch.name, row.department.name, row.assignee
     finally:
@@ -517,10 +517,10 @@ def test_a_ticket_page_says_who_else_has_it_open_and_forgets_them_after_a_minute
     ticket = staff_ticket()
     staff, supervisor = user("staff"), user("supervisor")
     now = utcnow()
-    tickets.touch_viewer(ticket, staff, now)
-    tickets.touch_viewer(ticket, supervisor, now - timedelta(seconds=30))
-    tickets.touch_viewer(ticket, supervisor, now)  # the page polls: one row, moved on
+    ticket_queries.touch_viewer(ticket, staff, now)
+    ticket_queries.touch_viewer(ticket, supervisor, now - timedelta(seconds=30))
+    ticket_queries.touch_viewer(ticket, supervisor, now)  # the page polls: one row, moved on
     db.session.commit()
-    assert tickets.other_viewers(ticket, staff, now) == [supervisor]
-    assert tickets.other_viewers(ticket, supervisor, now) == [staff]
-    assert tickets.other_viewers(ticket, staff, now + timedelta(seconds=61)) == []
+    assert ticket_queries.other_viewers(ticket, staff, now) == [supervisor]
+    assert ticket_queries.other_viewers(ticket, supervisor, now) == [staff]
+    assert ticket_queries.other_viewers(ticket, staff, now + timedelta(seconds=61)) == []
