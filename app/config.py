@@ -56,6 +56,8 @@ class Config:
         # Submitted responses the job did not pick up are swept after this many seconds.
         self.LOOPDESK_SWEEP_AFTER_SECONDS = int(os.environ.get("LOOPDESK_SWEEP_AFTER_SECONDS", "60"))
         # How often the SLA sweep escalates tickets whose next deadline came (and sends what is due).
+        # A low score with contact details puts a call-back task on the ticket, due this many hours later.
+        self.LOOPDESK_CALLBACK_HOURS = int(os.environ.get("LOOPDESK_CALLBACK_HOURS", "24"))
         self.LOOPDESK_SLA_SWEEP_SECONDS = int(os.environ.get("LOOPDESK_SLA_SWEEP_SECONDS", "60"))
         # E-mail over SMTP. Without SMTP_HOST e-mails only go to the log and the outbox page.
         self.SMTP_HOST = os.environ.get("SMTP_HOST") or None

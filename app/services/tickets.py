@@ -63,7 +63,6 @@ TRANSITIONS: dict[TicketStatus, tuple[TicketStatus, ...]] = {
 BOOKKEEPING_KINDS = frozenset({"sla", "escalation"})
 MAX_BODY = 5000
 MAX_SUBJECT = 200
-DEFAULT_CALLBACK_HOURS = 24
 STAFF_SOURCES = (TicketSource.PHONE, TicketSource.WALK_IN)
 
 # --- Errors ---------------------------------------------------------------------------------
@@ -135,7 +134,7 @@ def open_from_response(response_id: int, now: datetime | None = None) -> Ticket 
         department = triage
     low_score = any(reason.code in ("low_csat", "low_nps") for reason in decision.reasons)
     reachable = response.contact_consent and bool(response.contact_phone or response.contact_email)
-    callback_hours = current_app.config.get("LOOPDESK_CALLBACK_HOURS", DEFAULT_CALLBACK_HOURS)
+    callback_hours = current_app.config["LOOPDESK_CALLBACK_HOURS"]
     values = {
         "source": TicketSource.SURVEY,
         "response_id": response.id,
