@@ -155,3 +155,29 @@ def login(client, username: str, password: str):
 def _needs_real_redis(request):
     if request.node.get_closest_marker("redis") and not REDIS_URL:
         pytest.fail("this test needs the real Redis: set LOOPDESK_TEST_REDIS_URL (scripts/test leaves it out otherwise)")
+
+
+def worker_env(app) -> dict:
+    """The environment a real `flask jobs worker` process needs to share this test's database and queue."""
+    env = dict(
+        os.environ,
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        REDIS_URL=REDIS_URL,
+        LOOPDESK_QUEUE=app.config["LOOPDESK_QUEUE"],
+        SECRET_KEY="test-secret",
+        FLASK_APP="wsgi",
+    )
+    env.pop("SMTP_HOST", None)  # a worker never sends real e-mail from a test
+    return env
+
+
+def run_burst_worker(app) -> None:
+    """Run `flask jobs worker --burst` as its own process until the queue is empty."""
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "flask", "jobs", "worker", "--burst"],
+        env=worker_env(app), capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]

@@ -1,5 +1,4 @@
 """After a response is saved: the job runs in process, or on RQ with the real Redis; nothing is lost if Redis is down."""
-import os
 import subprocess
 import sys
 import uuid
@@ -10,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.jobs.responses import sweep_unprocessed
 from app.models import QrCode, Response
-from tests.conftest import REDIS_URL, SurveyWalker, hidden
+from tests.conftest import REDIS_URL, SurveyWalker, hidden, run_burst_worker, worker_env
 
 HAPPY = [("product", 5), ("service", 5), ("environment", 5), ("nps", 10), ("comment", "")]
 
@@ -79,19 +78,7 @@ def test_submitted_response_goes_to_redis_and_the_worker_command_processes_it(ap
     with app.app_context():
         jobs = queue()
         assert jobs.count == 1
-    env = dict(
-        os.environ,
-        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        REDIS_URL=REDIS_URL,
-        LOOPDESK_QUEUE=app.config["LOOPDESK_QUEUE"],
-        SECRET_KEY="test-secret",
-        FLASK_APP="wsgi",
-    )
-    run = subprocess.run(
-        [sys.executable, "-m", "flask", "jobs", "worker", "--burst"],
-        env=env, capture_output=True, text=True, timeout=120,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
+    run_burst_worker(app)
     with app.app_context():
         processed = db.session.get(Response, saved.id)
         assert processed.processed_at is not None
@@ -110,14 +97,7 @@ def test_low_score_opens_a_ticket_within_5_s_with_redis_and_a_running_worker(app
     from app.jobs import queue
     from app.models import Department, Ticket
 
-    env = dict(
-        os.environ,
-        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        REDIS_URL=REDIS_URL,
-        LOOPDESK_QUEUE=app.config["LOOPDESK_QUEUE"],
-        SECRET_KEY="test-secret",
-        FLASK_APP="wsgi",
-    )
+    env = worker_env(app)
     worker = subprocess.Popen([sys.executable, "-m", "flask", "jobs", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         with app.app_context():

@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -21,7 +18,7 @@ from app.extensions import db
 from app.models import Notification, OutboxEmail, Role, User, WebhookDelivery, WebhookEndpoint
 from app.services import notifications
 from app.services.notifications import Attempt
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, run_burst_worker
 
 T0 = datetime(2025, 3, 10, 3, 0, tzinfo=UTC)
 SECRET = "endpoint-secret-123"
@@ -306,19 +303,7 @@ def test_webhook_job_goes_to_rq_with_its_retries_and_a_worker_delivers_it(app):
         assert job.retries_left == 5 and job.retry_intervals == [10, 60, 300, 900, 3600]
         assert db.session.get(WebhookDelivery, delivery.id).attempts == 0  # nothing sent in the request
 
-        env = dict(
-            os.environ,
-            DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-            REDIS_URL=REDIS_URL,
-            LOOPDESK_QUEUE=app.config["LOOPDESK_QUEUE"],
-            SECRET_KEY="test-secret",
-            FLASK_APP="wsgi",
-        )
-        run = subprocess.run(
-            [sys.executable, "-m", "flask", "jobs", "worker", "--burst"],
-            env=env, capture_output=True, text=True, timeout=120,
-        )
-        assert run.returncode == 0, run.stderr[-2000:]
+        run_burst_worker(app)
         db.session.expire_all()
         delivered = db.session.get(WebhookDelivery, delivery.id)
         assert delivered.delivered_at is not None and delivered.attempts == 1

@@ -2,7 +2,6 @@
 also with two sweepers at once; the whole backlog in one run; policy edits move open tickets."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -34,7 +33,7 @@ from app.models import (
     WebhookEndpoint,
 )
 from app.services import escalations, notifications, sla_clocks
-from tests.conftest import PG_URL, REDIS_URL
+from tests.conftest import PG_URL, REDIS_URL, worker_env
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 EVERY_DAY = {day: [["10:00", "22:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -495,15 +494,7 @@ def test_two_rq_workers_running_the_sweep_job_at_once_notify_each_receiver_once(
         jobs = queue()
         jobs.enqueue(sweep_sla)
         jobs.enqueue(sweep_sla)
-    env = dict(
-        os.environ,
-        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        REDIS_URL=REDIS_URL,
-        LOOPDESK_QUEUE=app.config["LOOPDESK_QUEUE"],
-        SECRET_KEY="test-secret",
-        FLASK_APP="wsgi",
-    )
-    env.pop("SMTP_HOST", None)
+    env = worker_env(app)
     started = time.monotonic()
     workers = [
         subprocess.Popen([sys.executable, "-m", "flask", "jobs", "worker", "--burst"], env=env,
