@@ -78,9 +78,16 @@ def answer_label(question, value) -> str:
         return f"{value} · {CSAT_LABELS[value - 1]}"
     if isinstance(value, list):
         labels = {str(o["value"]): text(o.get("label")) for o in question.options}
-        separator = "、" if current_locale() == "zh_Hans" else ", "
-        return separator.join(labels.get(v, v) for v in value)
+        return join_list(labels.get(v, v) for v in value)
     return "" if value is None else str(value)
+
+
+def join_list(items) -> str:
+    """A list as the language writes it: "A、B和C" / "A, B, and C"."""
+    from babel.lists import format_list
+
+    items = [str(item) for item in items]
+    return format_list(items, locale=current_locale()) if items else ""
 
 
 def countdown(due: datetime | None, now: datetime | None = None) -> str:
@@ -105,5 +112,6 @@ def register_template_helpers(app: Flask) -> None:
         flag_label=flag_label,
         answer_label=answer_label,
         countdown=countdown,
+        join_list=join_list,
     )
     app.jinja_env.filters["local_time"] = local_time

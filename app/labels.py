@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask_babel import format_timedelta, gettext as _, lazy_gettext as _l
 
-from app.i18n import local_time
+from app.i18n import join_list, local_time
 
 STATUS_LABELS = {
     "new": _l("New"),
@@ -62,7 +62,7 @@ def timeline_label(entry, zone: str) -> str:
         if entry.until is None:
             return _("Paused since %(at)s: %(status)s", at=at, status=status)
         return _("Paused %(at)s – %(until)s: %(status)s", at=at, until=until, status=status)
-    reasons = ", ".join(  # one closed night spans two days' notes that read the same
+    reasons = join_list(  # one closed night spans two days' notes that read the same
         dict.fromkeys(f"{NOTE_LABELS.get(note.kind, note.kind)}{' ' + note.name if note.name else ''}" for note in entry.notes)
     )
     return _("Skipped %(at)s – %(until)s: %(reasons)s", at=at, until=until, reasons=reasons)

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.core.clock import utcnow
 from app.extensions import db
+from app.i18n import join_list
 from app.models import Role
 from app.permissions import role_required
 from app.services import board
@@ -63,7 +64,7 @@ def reassign():
             db.session.rollback()
             skipped.append(ticket.reference_code)
     if moved:
-        flash(_("Reassigned: %(codes)s", codes=", ".join(moved)))
+        flash(_("Reassigned: %(codes)s", codes=join_list(moved)))
     if skipped:
-        flash(_("Not reassigned (changed meanwhile, or the person does not work there): %(codes)s", codes=", ".join(skipped)))
+        flash(_("Not reassigned (changed meanwhile, or the person does not work there): %(codes)s", codes=join_list(skipped)))
     return redirect(url_for("supervisor.board_page"), 303)
