@@ -22,6 +22,7 @@ from app.permissions import scope_tickets
 
 # --- Who may see and work what --------------------------------------------------------------
 
+
 def _works_on(branch_id: int, department_id: int):
     """Users whose scope includes a ticket of this branch and department (the user side of scope_tickets)."""
     return and_(
@@ -35,9 +36,11 @@ def _works_on(branch_id: int, department_id: int):
         ),
     )
 
+
 def can_work(user: User, branch_id: int, department_id: int) -> bool:
     with db.session.no_autoflush:
         return db.session.scalar(select(User.id).where(User.id == user.id, _works_on(branch_id, department_id))) is not None
+
 
 def assignable_users(ticket: Ticket) -> list[User]:
     """Who may be given this ticket: active users whose departments and branches include it."""
@@ -45,11 +48,13 @@ def assignable_users(ticket: Ticket) -> list[User]:
         select(User).where(_works_on(ticket.branch_id, ticket.department_id)).order_by(User.display_name, User.username)
     ))
 
+
 def assignable_user(ticket: Ticket, user_id: int | None) -> User | None:
     """The user with this id when the ticket may be given to them, else None."""
     if user_id is None:
         return None
     return db.session.scalar(select(User).where(User.id == user_id, _works_on(ticket.branch_id, ticket.department_id)))
+
 
 def users_in_scope(user: User) -> list[User]:
     """Active people sharing a department and a branch with ``user`` (everyone active for an admin)."""
@@ -63,17 +68,20 @@ def users_in_scope(user: User) -> list[User]:
         )
     return list(db.session.scalars(query))
 
+
 def branches_in_scope(user: User) -> list[Branch]:
     """The active branches a user works at (every one for admins and head office)."""
     if user.role == Role.ADMIN or user.all_branches:
         return list(db.session.scalars(select(Branch).where(Branch.active.is_(True)).order_by(Branch.name)))
     return [branch for branch in user.branches if branch.active]
 
+
 def departments_in_scope(user: User) -> list[Department]:
     """The active departments a user works in (every one for admins)."""
     if user.role == Role.ADMIN:
         return list(db.session.scalars(select(Department).where(Department.active.is_(True)).order_by(Department.name)))
     return [department for department in user.departments if department.active]
+
 
 def ticket_for(user: User, ticket_id: int) -> Ticket | None:
     """One ticket with its history, or None when it does not exist or is outside the user's scope."""
@@ -88,6 +96,7 @@ def ticket_for(user: User, ticket_id: int) -> Ticket | None:
         )
     )
     return db.session.scalar(scope_tickets(query, user))
+
 
 def _filtered(
     query,
@@ -114,6 +123,7 @@ def _filtered(
     if states:
         query = query.where(Ticket.sla_state.in_(states))
     return scope_tickets(query, user)
+
 
 def queue(
     user: User,
@@ -142,6 +152,7 @@ def queue(
     )
     return list(db.session.scalars(query))
 
+
 @dataclass(frozen=True)
 class QueueCounts:
     open: int
@@ -149,6 +160,7 @@ class QueueCounts:
     unassigned: int
     at_risk: int
     breached: int
+
 
 def queue_counts(user: User) -> QueueCounts:
     """Open tickets in scope, for badges: all, the user's, nobody's, at risk, breached (one query)."""
@@ -162,7 +174,9 @@ def queue_counts(user: User) -> QueueCounts:
     row = db.session.execute(scope_tickets(query, user)).one()
     return QueueCounts(*(int(value or 0) for value in row))
 
+
 # --- Who else has the ticket open -----------------------------------------------------------
+
 
 def touch_viewer(ticket: Ticket, user: User, now: datetime | None = None) -> None:
     """Note that ``user`` has the ticket open now; the page calls it on load and while it stays open."""
@@ -173,6 +187,7 @@ def touch_viewer(ticket: Ticket, user: User, now: datetime | None = None) -> Non
             index_elements=[TicketViewer.ticket_id, TicketViewer.user_id], set_={"seen_at": insert.excluded.seen_at}
         )
     )
+
 
 def other_viewers(
     ticket: Ticket, user: User, now: datetime | None = None, within: timedelta = timedelta(seconds=60)

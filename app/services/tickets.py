@@ -65,22 +65,29 @@ MAX_BODY = 5000
 MAX_SUBJECT = 200
 STAFF_SOURCES = (TicketSource.PHONE, TicketSource.WALK_IN)
 
+
 # --- Errors ---------------------------------------------------------------------------------
+
 
 class TicketError(Exception):
     """A change a user asked for that cannot be made; ``str()`` is the message for the page."""
 
+
 class EmptyBody(TicketError):
     pass
+
 
 class InvalidValue(TicketError):
     """An unknown status, priority, category or source, or a text that is too long."""
 
+
 class ForbiddenTransition(TicketError):
     pass
 
+
 class OutOfScope(TicketError):
     """The actor, the assignee or the branch is outside the ticket's departments and branches."""
+
 
 class StaleTicket(TicketError):
     """The ticket changed since the user's page showed it; ``changes`` are the events they did not see."""
@@ -94,13 +101,16 @@ class StaleTicket(TicketError):
             what=what,
         ))
 
+
 def _describe(event: TicketEvent) -> str:
     """A plain one-liner for logs and the refusal message; pages use app.labels.event_label."""
     who = (event.actor.display_name or event.actor.username) if event.actor else "system"
     change = f"{event.old_value or '—'} → {event.new_value or '—'}" if event.new_value or event.old_value else ""
     return " ".join(part for part in (who, event.kind, change) if part)
 
+
 # --- Opening tickets ------------------------------------------------------------------------
+
 
 def open_from_response(response_id: int, now: datetime | None = None) -> Ticket | None:
     """The ticket of a submitted response: opened when routing calls the response negative.
@@ -171,6 +181,7 @@ def open_from_response(response_id: int, now: datetime | None = None) -> Ticket 
     _opened(ticket, None, now)
     return ticket
 
+
 def routed_response(response: Response, plan: SurveyPlan) -> routing.RoutedResponse:
     """What routing reads of a stored response: answers by question key, question kinds in order."""
     keys = {question.id: question.key for question in plan.questions}
@@ -183,6 +194,7 @@ def routed_response(response: Response, plan: SurveyPlan) -> routing.RoutedRespo
         },
     )
 
+
 def _subject(category: str | None, routed: routing.RoutedResponse) -> str:
     """The category and the low scores, e.g. "service: service 1/5, nps 3/10"; else the complaint's opening words."""
     settings = routing.DEFAULT_SETTINGS
@@ -190,6 +202,7 @@ def _subject(category: str | None, routed: routing.RoutedResponse) -> str:
     low += [f"{key} {score}/10" for key, score in routed.scores(routing.NPS) if score <= settings.nps_at_most]
     what = ", ".join(low) if low else next((text.strip()[:80] for _, text in routed.texts), "")
     return f"{category or 'feedback'}: {what}" if what else category or "feedback"
+
 
 def _description(routed: routing.RoutedResponse) -> str:
     """What the customer wrote, then what they ticked."""
@@ -201,8 +214,10 @@ def _description(routed: routing.RoutedResponse) -> str:
     ]
     return "\n\n".join(parts)
 
+
 def _ticket_of_response(response_id: int) -> Ticket | None:
     return db.session.scalar(select(Ticket).where(Ticket.response_id == response_id))
+
 
 def _insert_once(values: dict, reference_code: str | None) -> int | None:
     """INSERT … ON CONFLICT DO NOTHING: the new ticket's id, or None when the response has one already.
@@ -225,6 +240,7 @@ def _insert_once(values: dict, reference_code: str | None) -> int | None:
             return None
     raise RuntimeError(f"no free reference code for response {values['response_id']}")
 
+
 def _unused_reference_code() -> str:
     """A new code that neither a ticket nor a response carries (responses get codes of their own)."""
     while True:
@@ -235,11 +251,13 @@ def _unused_reference_code() -> str:
         if not taken:
             return code
 
+
 def _opened(ticket: Ticket, actor: User | None, now: datetime) -> None:
     """The "created" event (its new value is the first status, for the SLA's status history), then the clocks."""
     db.session.add(TicketEvent(ticket=ticket, at=now, actor=actor, kind="created", new_value=str(ticket.status)))
     sla_clocks.refresh_deadlines(ticket, now)
     db.session.flush()
+
 
 def create_ticket(
     actor: User,
@@ -295,21 +313,26 @@ def create_ticket(
     _opened(ticket, actor, now)
     return ticket
 
+
 def _parse(kind, value, message):
     try:
         return kind(value)
     except ValueError:
         raise InvalidValue(message) from None
 
+
 # --- Working a ticket -----------------------------------------------------------------------
+
 
 def page_version(ticket: Ticket) -> int:
     """What a ticket page puts in its forms as ``seen_version``: the id of the newest event it shows."""
     return db.session.scalar(select(func.max(TicketEvent.id)).where(TicketEvent.ticket_id == ticket.id)) or 0
 
+
 def next_statuses(status: TicketStatus | str) -> tuple[TicketStatus, ...]:
     """The statuses a ticket in ``status`` may move to (in progress from a done status is a reopen)."""
     return TRANSITIONS[TicketStatus(status)]
+
 
 def claim(ticket: Ticket, actor: User, seen_version: int, now: datetime | None = None) -> list[TicketEvent]:
     """Take the ticket; a new ticket moves to in progress."""
@@ -322,6 +345,7 @@ def claim(ticket: Ticket, actor: User, seen_version: int, now: datetime | None =
 
     return _run(ticket, actor, seen_version, now, change)
 
+
 def assign(
     ticket: Ticket, actor: User, assignee: User | None, seen_version: int, now: datetime | None = None
 ) -> list[TicketEvent]:
@@ -333,15 +357,18 @@ def assign(
         ))
     return _run(ticket, actor, seen_version, now, lambda ticket, at: _set_assignee(ticket, actor, assignee, at))
 
+
 def reply(ticket: Ticket, actor: User, body: str, seen_version: int, now: datetime | None = None) -> list[TicketEvent]:
     """A message to the customer (shown on their status page); the first one is the first response."""
     body = _body(body)
     return _run(ticket, actor, seen_version, now, lambda ticket, at: [_message(ticket, actor, "reply", body, at)])
 
+
 def add_note(ticket: Ticket, actor: User, body: str, seen_version: int, now: datetime | None = None) -> list[TicketEvent]:
     """An internal note: staff only, never shown to the customer."""
     body = _body(body)
     return _run(ticket, actor, seen_version, now, lambda ticket, at: [_message(ticket, actor, "note", body, at)])
+
 
 def log_call(ticket: Ticket, actor: User, body: str, seen_version: int, now: datetime | None = None) -> list[TicketEvent]:
     """What was said on the phone with the customer: a first response, and the call-back task done."""
@@ -355,6 +382,7 @@ def log_call(ticket: Ticket, actor: User, body: str, seen_version: int, now: dat
         return events
 
     return _run(ticket, actor, seen_version, now, change)
+
 
 def change_status(
     ticket: Ticket, actor: User, status: TicketStatus | str, seen_version: int, now: datetime | None = None
@@ -372,11 +400,13 @@ def change_status(
 
     return _run(ticket, actor, seen_version, now, change, sla=True)
 
+
 def reopen(ticket: Ticket, actor: User, seen_version: int, now: datetime | None = None) -> list[TicketEvent]:
     """A resolved or closed ticket back to in progress (a fresh resolution clock, see app.core.sla)."""
     if ticket.status not in DONE_STATUSES:
         raise ForbiddenTransition(_l("Only a resolved or closed ticket can be reopened."))
     return change_status(ticket, actor, TicketStatus.IN_PROGRESS, seen_version, now)
+
 
 def change_priority(
     ticket: Ticket, actor: User, priority: Priority | str, seen_version: int, now: datetime | None = None
@@ -390,6 +420,7 @@ def change_priority(
         return [_event(ticket, actor, "priority", at, old_value=old.value, new_value=new.value)]
 
     return _run(ticket, actor, seen_version, now, change, sla=True)
+
 
 def move_to_department(
     ticket: Ticket, actor: User, department: Department, seen_version: int, now: datetime | None = None
@@ -411,6 +442,7 @@ def move_to_department(
     return _run(ticket, actor, seen_version, now, change, sla=True)
 
 Change = Callable[[Ticket, datetime], list[TicketEvent]]
+
 
 def _run(
     ticket: Ticket, actor: User, seen_version: int, now: datetime | None, change: Change, sla: bool = False
@@ -448,10 +480,12 @@ def _run(
             log.info("ticket %s was rewritten during a change by %s; trying once more", ticket_id, actor.id)
     raise AssertionError("unreachable")
 
+
 def _refuse_if_stale(ticket: Ticket, seen_version: int) -> None:
     changes = _events_after(ticket.id, seen_version)
     if changes:
         raise StaleTicket(ticket, changes)
+
 
 def _events_after(ticket_id: int, seen_version: int) -> list[TicketEvent]:
     return list(db.session.scalars(
@@ -465,10 +499,12 @@ def _events_after(ticket_id: int, seen_version: int) -> list[TicketEvent]:
         .order_by(TicketEvent.id)
     ))
 
+
 def _event(ticket: Ticket, actor: User | None, kind: str, at: datetime, **values) -> TicketEvent:
     event = TicketEvent(ticket=ticket, actor=actor, kind=kind, at=at, **values)
     db.session.add(event)
     return event
+
 
 def _message(ticket: Ticket, actor: User, kind: str, body: str, at: datetime) -> TicketEvent:
     """A reply, note or call; a reply or call is the first response when none came before."""
@@ -476,11 +512,13 @@ def _message(ticket: Ticket, actor: User, kind: str, body: str, at: datetime) ->
         ticket.first_response_at = at
     return _event(ticket, actor, kind, at, body=body, visible_to_customer=kind == "reply")
 
+
 def _set_assignee(ticket: Ticket, actor: User, assignee: User | None, at: datetime) -> list[TicketEvent]:
     if ticket.assignee_id == (assignee.id if assignee else None):
         return []
     old, ticket.assignee = ticket.assignee, assignee
     return [_event(ticket, actor, "assignee", at, old_value=_name(old), new_value=_name(assignee))]
+
 
 def _set_status(ticket: Ticket, actor: User, new: TicketStatus, at: datetime) -> TicketEvent:
     """Record a status change; a done ticket going back to in progress is a reopen and forgets its done times."""
@@ -497,8 +535,10 @@ def _set_status(ticket: Ticket, actor: User, new: TicketStatus, at: datetime) ->
             ticket.closed_at = at
     return _event(ticket, actor, kind, at, old_value=old.value, new_value=new.value)
 
+
 def _name(user: User | None) -> str | None:
     return (user.display_name or user.username) if user else None
+
 
 def _body(body: str) -> str:
     body = (body or "").strip()

@@ -8,6 +8,23 @@ from app.models import Answer, Response
 from tests.conftest import SurveyWalker, csrf_token, hidden
 
 
+def twice_at_once(request) -> list:
+    """Send the same request from two threads released at the same moment; their results."""
+    barrier = threading.Barrier(2)
+    results: list = []
+
+    def send() -> None:
+        barrier.wait()
+        results.append(request())
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def test_two_simultaneous_final_submits_store_one_submitted_response(app, client, demo):
     walker = SurveyWalker(client, demo["tokens"]["SH-PEOPLE"])
     walker.open()
@@ -17,19 +34,7 @@ def test_two_simultaneous_final_submits_store_one_submitted_response(app, client
         "csrf_token": csrf_token(walker.page), "key": hidden(walker.page, "key"), "step": walker.step,
         "q_comment": "cold soup",
     }
-    statuses: list[int] = []
-    barrier = threading.Barrier(2)
-
-    def submit() -> None:
-        barrier.wait()
-        statuses.append(client.post(walker.url, data=form).status_code)
-
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(statuses) == [303, 303]
+    assert sorted(twice_at_once(lambda: client.post(walker.url, data=form).status_code)) == [303, 303]
     with app.app_context():
         mine = db.session.scalars(select(Response).where(Response.idempotency_key == form["key"])).all()
         assert len(mine) == 1 and mine[0].submitted_at is not None
@@ -41,19 +46,7 @@ def test_two_simultaneous_first_answers_make_one_draft(app, demo):
     walker = SurveyWalker(phone, demo["tokens"]["HZ-WESTLAKE"])
     walker.open()
     form = {"csrf_token": csrf_token(walker.page), "key": hidden(walker.page, "key"), "step": 1, "q_product": 3}
-    barrier = threading.Barrier(2)
-    statuses: list[int] = []
-
-    def answer() -> None:
-        barrier.wait()
-        statuses.append(phone.post(walker.url, data=form).status_code)
-
-    threads = [threading.Thread(target=answer) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert statuses == [303, 303]
+    assert twice_at_once(lambda: phone.post(walker.url, data=form).status_code) == [303, 303]
     with app.app_context():
         drafts = db.session.scalars(select(Response).where(Response.idempotency_key == form["key"])).all()
         assert len(drafts) == 1
