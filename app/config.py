@@ -34,6 +34,8 @@ class Config:
             "LOOPDESK_BASE_URL", f"http://localhost:{self.PORT}"
         ).rstrip("/")
         self.LOOPDESK_DEFAULT_LOCALE = os.environ.get("LOOPDESK_DEFAULT_LOCALE", "zh_Hans")
+        #: Head office's time zone: admin pages that belong to no branch (the audit log) show times in it.
+        self.LOOPDESK_HOME_TIMEZONE = os.environ.get("LOOPDESK_HOME_TIMEZONE", "Asia/Shanghai")
         # Behind a reverse proxy, how many X-Forwarded-* hops to trust.
         self.LOOPDESK_PROXY_HOPS = int(os.environ.get("LOOPDESK_PROXY_HOPS", "0"))
         self.LOOPDESK_FORCE_HTTPS = _flag("LOOPDESK_FORCE_HTTPS", False)

@@ -22,6 +22,43 @@ STATUS_ACTIONS = {
     "closed": _l("Close"),
 }
 PRIORITY_LABELS = {"urgent": _l("Urgent"), "high": _l("High"), "normal": _l("Normal"), "low": _l("Low")}
+#: What a long task builds, as its page's title.
+JOB_KIND_LABELS = {
+    "posters_pdf": _l("All posters (one PDF)"),
+    "posters_zip": _l("All posters (ZIP of PDFs)"),
+}
+#: The audit log's words for what was changed and how.
+AUDIT_ENTITY_LABELS = {
+    "branch": _l("Branch"),
+    "qr_code": _l("QR code"),
+    "holiday": _l("Holiday"),
+    "department": _l("Department"),
+    "user": _l("User"),
+    "questionnaire": _l("Questionnaire"),
+    "questionnaire_version": _l("Questionnaire version"),
+    "question": _l("Question"),
+    "dimension": _l("Dimension"),
+    "skip_rule": _l("Skip rule"),
+    "routing_rule": _l("Routing rule"),
+    "sla_policy": _l("SLA policy"),
+    "escalation_rule": _l("Escalation rule"),
+    "status_setting": _l("Status setting"),
+}
+AUDIT_ACTION_LABELS = {
+    "create": _l("Created"),
+    "update": _l("Changed"),
+    "delete": _l("Removed"),
+    "publish": _l("Published"),
+    "archive": _l("Archived"),
+    "restore": _l("Restored"),
+    "activate": _l("Activated"),
+    "deactivate": _l("Deactivated"),
+    "rotate": _l("Rotated"),
+    "revoke": _l("Revoked"),
+    "reorder": _l("Reordered"),
+    "invite": _l("Invited"),
+    "reset_password": _l("Password reset"),
+}
 CATEGORY_LABELS = {
     "product": _l("Product"),
     "service": _l("Service"),

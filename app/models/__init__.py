@@ -1,5 +1,7 @@
 """SQLAlchemy models, one module per domain."""
+from app.models.audit import AuditEntry
 from app.models.branches import Branch, QrCode
+from app.models.jobs import JobRun, JobStatus
 from app.models.people import Department, Role, User, user_branches, user_departments
 from app.models.notifications import Notification, OutboxEmail, WebhookDelivery, WebhookEndpoint
 from app.models.responses import Answer, Response
@@ -28,6 +30,7 @@ from app.models.tickets import (
 )
 
 __all__ = [
+    "AuditEntry", "JobRun", "JobStatus",
     "Answer", "Branch", "Department", "Dimension", "PublishedVersionError", "QrCode", "Question",
     "Questionnaire", "QuestionnaireVersion", "QuestionType", "Response", "Role", "RuleAction",
     "SkipRule", "User", "VersionStatus", "user_branches", "user_departments",

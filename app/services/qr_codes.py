@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+from typing import BinaryIO
 from itertools import groupby
 
 import qrcode
@@ -69,11 +70,24 @@ def poster_pdf(branch_name: str, label: str, url: str) -> bytes:
     The code is drawn as vector rectangles so it prints sharp at any size; the output is invariant
     (no creation date or random document id), so the same inputs give the same bytes.
     """
-    pdfmetrics.registerFont(UnicodeCIDFont(POSTER_CJK_FONT))
-    width, height = A5
     out = io.BytesIO()
-    page = canvas.Canvas(out, pagesize=A5, invariant=True)
-    page.setTitle(f"{branch_name} — {label}" if label else branch_name)
+    document = poster_document(out, f"{branch_name} — {label}" if label else branch_name)
+    draw_poster(document, branch_name, label, url)
+    document.save()
+    return out.getvalue()
+
+
+def poster_document(out: BinaryIO, title: str) -> canvas.Canvas:
+    """An empty A5 PDF to draw posters on, one a page (``draw_poster``); call ``save()`` at the end."""
+    pdfmetrics.registerFont(UnicodeCIDFont(POSTER_CJK_FONT))
+    document = canvas.Canvas(out, pagesize=A5, invariant=True)
+    document.setTitle(title)
+    return document
+
+
+def draw_poster(page: canvas.Canvas, branch_name: str, label: str, url: str) -> None:
+    """Draw one poster as the next page of ``page``."""
+    width, height = A5
 
     modules = _qr(url, border=0).modules
     module = POSTER_QR_MM * mm / len(modules)
@@ -111,6 +125,4 @@ def poster_pdf(branch_name: str, label: str, url: str) -> bytes:
     centred(POSTER_LATIN_FONT, 7, url, below - 9 * mm)
 
     page.showPage()
-    page.save()
-    return out.getvalue()
 

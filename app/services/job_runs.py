@@ -1,0 +1,104 @@
+"""Long tasks that build a file (all posters at once, exports): start one, track its progress, keep its file.
+
+A builder is ``build(run, out, progress) -> (file_name, mimetype)``: it writes the file to the
+binary stream ``out`` and calls ``progress(done, total)`` as it goes. ``start`` stores the run and
+hands it to RQ (in process without Redis); the page of the run polls its row.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import BinaryIO
+
+from flask import current_app
+
+from app.core.clock import utcnow
+from app.extensions import db
+from app.models import JobRun, JobStatus, Role, User
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+Builder = Callable[[JobRun, BinaryIO, Progress], tuple[str, str]]
+
+#: Seconds between progress writes: often enough for the page, rare enough not to slow the job.
+PROGRESS_EVERY = 0.5
+
+
+def _builders() -> dict[str, Builder]:
+    from app.services import posters
+
+    return {
+        "posters_pdf": posters.build_posters_pdf,
+        "posters_zip": posters.build_posters_zip,
+    }
+
+
+def kinds() -> frozenset[str]:
+    return frozenset(_builders())
+
+
+def files_dir() -> str:
+    path = os.path.join(current_app.instance_path, "job_files")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def start(kind: str, user: User, params: dict | None = None) -> JobRun:
+    """Store a run of ``kind`` and commit, then hand it to the job queue."""
+    from app.jobs import enqueue
+    from app.jobs.files import build_file
+
+    if kind not in kinds():
+        raise ValueError(f"unknown job kind {kind!r}")
+    run = JobRun(kind=kind, user_id=user.id, params=params or {})
+    db.session.add(run)
+    db.session.commit()
+    enqueue(build_file, run.id)
+    return run
+
+
+def run_for(user: User, run_id: int) -> JobRun | None:
+    """A run its owner (or an admin) may see."""
+    run = db.session.get(JobRun, run_id)
+    if run is None or (run.user_id != user.id and user.role != Role.ADMIN):
+        return None
+    return run
+
+
+def build(run_id: int) -> None:
+    """Build the run's file. Safe to run twice: a finished run is left alone."""
+    run = db.session.get(JobRun, run_id)
+    if run is None or run.finished:
+        return
+    builder = _builders()[run.kind]
+    run.status, run.started_at, run.done = JobStatus.RUNNING, utcnow(), 0
+    db.session.commit()
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        run.done, run.total = done, total
+        if time.monotonic() - last[0] >= PROGRESS_EVERY:
+            last[0] = time.monotonic()
+            db.session.commit()
+
+    path = os.path.join(files_dir(), f"{run.id}.part")
+    try:
+        with open(path, "wb") as out:
+            name, mimetype = builder(run, out, progress)
+        final = os.path.join(files_dir(), f"{run.id}-{os.path.basename(name)}")
+        os.replace(path, final)
+    except Exception as error:
+        log.exception("job run %s (%s) failed", run.id, run.kind)
+        db.session.rollback()
+        run.status, run.error, run.finished_at = JobStatus.FAILED, str(error)[:2000], utcnow()
+        db.session.commit()
+        if os.path.exists(path):
+            os.remove(path)
+        return
+    run.status, run.finished_at = JobStatus.DONE, utcnow()
+    run.file_path, run.file_name, run.mimetype = final, name, mimetype
+    run.done = max(run.done, run.total)
+    db.session.commit()
