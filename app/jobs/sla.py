@@ -19,3 +19,22 @@ def sweep_sla() -> SweepResult:
         hand_over_webhooks(result.delivery_ids)
         deliver_due(now)
         return result
+
+
+def refresh_policy_tickets(policy_id: int) -> int:
+    """After an admin edits a policy: its open tickets' due times follow (a job: 100k tickets take a while)."""
+    from app.models import SlaPolicy
+
+    with job_context():
+        policy = db.session.get(SlaPolicy, policy_id)
+        moved = sla_clocks.refresh_open_tickets_of_policy(policy) if policy is not None else 0
+        db.session.commit()
+        return moved
+
+
+def refresh_branch_tickets(branch_id: int | None) -> int:
+    """After an edit of a branch's hours or holidays (None: a holiday of every branch)."""
+    with job_context():
+        moved = sla_clocks.refresh_open_tickets_of_branch(branch_id)
+        db.session.commit()
+        return moved
