@@ -132,9 +132,9 @@ def configure_i18n(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from app.blueprints import admin, auth, customer, inbox, jobs, main, qr, staff, supervisor, survey, tickets
+    from app.blueprints import admin, auth, customer, exports, inbox, jobs, main, qr, staff, supervisor, survey, tickets
 
-    for module in (main, survey, customer, qr, auth, staff, tickets, supervisor, inbox, jobs, admin):
+    for module in (main, survey, customer, qr, auth, staff, tickets, supervisor, inbox, jobs, exports, admin):
         app.register_blueprint(module.bp)
 
 

@@ -26,6 +26,10 @@ PRIORITY_LABELS = {"urgent": _l("Urgent"), "high": _l("High"), "normal": _l("Nor
 JOB_KIND_LABELS = {
     "posters_pdf": _l("All posters (one PDF)"),
     "posters_zip": _l("All posters (ZIP of PDFs)"),
+    "responses_csv": _l("Responses (CSV)"),
+    "responses_xlsx": _l("Responses (Excel)"),
+    "tickets_csv": _l("Tickets (CSV)"),
+    "tickets_xlsx": _l("Tickets (Excel)"),
 }
 #: The audit log's words for what was changed and how.
 AUDIT_ENTITY_LABELS = {
