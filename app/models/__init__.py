@@ -18,6 +18,16 @@ from app.models.surveys import (
     SkipRule,
     VersionStatus,
 )
+from app.models.insight import (
+    ActionStatus,
+    AlertEpisode,
+    AnswerRollup,
+    Fishbone,
+    ImprovementAction,
+    OptionRollup,
+    ResponseRollup,
+    RollupDirty,
+)
 from app.models.tickets import (
     AppendOnlyError,
     Category,
@@ -31,6 +41,8 @@ from app.models.tickets import (
 
 __all__ = [
     "AuditEntry", "JobRun", "JobStatus",
+    "ActionStatus", "AlertEpisode", "AnswerRollup", "Fishbone", "ImprovementAction", "OptionRollup",
+    "ResponseRollup", "RollupDirty",
     "Answer", "Branch", "Department", "Dimension", "PublishedVersionError", "QrCode", "Question",
     "Questionnaire", "QuestionnaireVersion", "QuestionType", "Response", "Role", "RuleAction",
     "SkipRule", "User", "VersionStatus", "user_branches", "user_departments",

@@ -13,6 +13,9 @@ from app.models.surveys import Question, QuestionnaireVersion
 from app.models.types import UtcDateTime
 
 
+QUALITY_CONFIRMED, QUALITY_CLEARED = "confirmed", "cleared"
+
+
 class Response(db.Model):
     __tablename__ = "responses"
     __table_args__ = (
@@ -37,8 +40,12 @@ class Response(db.Model):
     furthest_step: Mapped[int] = mapped_column(default=0)
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     duration_seconds: Mapped[int | None] = mapped_column()
-    #: Data-quality flags ("too_fast", "straight_lining", "repeat_device"): flagged, never deleted.
+    #: Data-quality flags ("too_fast", "straight_lining", "repeat_device", "gibberish"): flagged, never deleted.
     quality_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: A person's verdict on the flags: "confirmed" (stays out of the scores) or "cleared" (counts again).
+    quality_review: Mapped[str | None] = mapped_column(String(16))
+    quality_reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    quality_reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: Given when the customer asked for a call back; they follow their complaint with it.
     reference_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     contact_consent: Mapped[bool] = mapped_column(default=False)
@@ -62,6 +69,11 @@ class Response(db.Model):
     @property
     def is_flagged(self) -> bool:
         return bool(self.quality_flags)
+
+    @property
+    def counts_in_scores(self) -> bool:
+        """Scores leave flagged responses out by default, unless a reviewer cleared them."""
+        return not self.quality_flags or self.quality_review == QUALITY_CLEARED
 
 
 class Answer(db.Model):
