@@ -132,9 +132,11 @@ def configure_i18n(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from app.blueprints import admin, auth, customer, exports, inbox, jobs, main, qr, staff, supervisor, survey, tickets
+    from app.blueprints import (
+        actions, admin, auth, customer, exports, inbox, insight, jobs, main, qr, quality, staff, supervisor, survey, tickets,
+    )
 
-    for module in (main, survey, customer, qr, auth, staff, tickets, supervisor, inbox, jobs, exports, admin):
+    for module in (main, survey, customer, qr, auth, staff, tickets, supervisor, inbox, jobs, insight, quality, actions, exports, admin):
         app.register_blueprint(module.bp)
 
 
