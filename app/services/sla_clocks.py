@@ -240,7 +240,9 @@ class SlaSettings:
     def __init__(self, holidays_by_branch: dict[int | None, dict[date, str]] | None = None) -> None:
         rows = db.session.scalars(select(SlaPolicy).options(selectinload(SlaPolicy.escalations))).all()
         self.policies: dict[str, PolicyRules] = {
-            row.priority: PolicyRules(core_policy(row), tuple(LadderRule.of(rule) for rule in row.escalations))
+            row.priority: PolicyRules(
+                core_policy(row), tuple(LadderRule.of(rule) for rule in row.escalations if rule.active)
+            )
             for row in rows
         }
         settings = db.session.execute(select(StatusSetting.status, StatusSetting.pauses_clock)).all()
@@ -510,9 +512,11 @@ def refresh_open_tickets_of_branch(branch_id: int | None, now: datetime | None =
 POLICY_FIELDS = frozenset({"first_response_minutes", "resolution_minutes", "business_hours", "warning_percent"})
 
 
-def update_policy(policy: SlaPolicy, now: datetime | None = None, **changes: object) -> int:
+def update_policy(policy: SlaPolicy, now: datetime | None = None, refresh: bool = True, **changes: object) -> int:
     """Change a policy's targets; its open tickets' due times move with it. Returns how many moved.
 
+    With ``refresh=False`` the tickets are left to the caller (who enqueues
+    ``app.jobs.sla.refresh_policy_tickets`` after the commit) and 0 is returned.
     Raises ValueError for an unknown field or a target the core refuses (nothing is changed then).
     """
     unknown = set(changes) - POLICY_FIELDS
@@ -529,4 +533,4 @@ def update_policy(policy: SlaPolicy, now: datetime | None = None, **changes: obj
             setattr(policy, name, value)
         raise
     policy.updated_at = now
-    return refresh_open_tickets_of_policy(policy, now)
+    return refresh_open_tickets_of_policy(policy, now) if refresh else 0
