@@ -5,6 +5,7 @@ See app.core.sla's docstring for the decisions (DST, hours past midnight, make-u
 """
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,28 @@ def check_aware(*moments: datetime) -> None:
 # --- Calendars ----------------------------------------------------------------
 
 
+class HoursProblem(enum.StrEnum):
+    """Which rule a day's (or the week's) opening hours break."""
+
+    NOT_A_TIME = "not_a_time"          # not "HH:MM", or not an (opens, closes) pair
+    EMPTY = "empty"                    # an interval that ends at or before it starts
+    OVERLAP = "overlap"                # two intervals of one day overlap
+    UNKNOWN_DAY = "unknown_day"        # a key that is not one of WEEKDAYS
+    CLOSED_ALL_WEEK = "closed_all_week"
+
+
+#: The key of ``opening_hours_problems`` for a problem of the week as a whole.
+WHOLE_WEEK = "week"
+
+
+class OpeningHoursError(ValueError):
+    """Opening hours a calendar cannot count on; ``problem`` says which rule they break."""
+
+    def __init__(self, message: str, problem: HoursProblem) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
 def _minutes(text: str, *, closing: bool) -> int:
     try:
         hours, minutes = (int(part) for part in text.split(":"))
@@ -48,7 +71,7 @@ def _minutes(text: str, *, closing: bool) -> int:
         valid = False
     if not valid:
         allowed = "'09:00' (or '24:00' for midnight)" if closing else "'09:00'"
-        raise ValueError(f"{text!r} is not a time of day like {allowed}")
+        raise OpeningHoursError(f"{text!r} is not a time of day like {allowed}", HoursProblem.NOT_A_TIME)
     return value
 
 
@@ -58,20 +81,41 @@ def _day_hours(day: str, intervals: Sequence[Sequence[str]]) -> Hours:
         try:
             opens, closes = interval
         except (TypeError, ValueError):
-            raise ValueError(f"{day}: {interval!r} is not an (opens, closes) pair") from None
+            raise OpeningHoursError(
+                f"{day}: {interval!r} is not an (opens, closes) pair", HoursProblem.NOT_A_TIME
+            ) from None
         start, end = _minutes(opens, closing=False), _minutes(closes, closing=True)
         if end <= start:
-            raise ValueError(
+            raise OpeningHoursError(
                 f"{day}: {opens}-{closes} does not end after it starts; hours past midnight "
                 f"are not supported, split them: ({opens!r}, '24:00') and ('00:00', {closes!r}) "
-                f"on the next day"
+                f"on the next day",
+                HoursProblem.EMPTY,
             )
         parsed.append((start, end))
     parsed.sort()
     for (_, end), (start, _) in zip(parsed, parsed[1:]):
         if start < end:
-            raise ValueError(f"{day}: opening hours overlap")
+            raise OpeningHoursError(f"{day}: opening hours overlap", HoursProblem.OVERLAP)
     return tuple(parsed)
+
+
+def opening_hours_problems(weekly_hours: Mapping[str, Sequence[Sequence[str]]]) -> dict[str, HoursProblem]:
+    """What is wrong with weekly hours in ``Branch.opening_hours``'s shape, by day (``WHOLE_WEEK``: the week).
+
+    Empty when a calendar can count on them: every interval ends after it starts (``'24:00'``
+    is midnight), a day's intervals do not overlap, and the branch opens on at least one day.
+    """
+    problems: dict[str, HoursProblem] = {day: HoursProblem.UNKNOWN_DAY for day in weekly_hours if day not in WEEKDAYS}
+    open_days = 0
+    for day in WEEKDAYS:
+        try:
+            open_days += bool(_day_hours(day, weekly_hours.get(day) or ()))
+        except OpeningHoursError as error:
+            problems[day] = error.problem
+    if not problems and not open_days:
+        problems[WHOLE_WEEK] = HoursProblem.CLOSED_ALL_WEEK
+    return problems
 
 
 def _union(*hours: Hours) -> Hours:
@@ -166,6 +210,20 @@ class Note:
     kind: NoteKind
     day: date
     name: str = ""
+
+
+def public_days(country: str, first: date, last: date, subdivision: str | None = None) -> list[Note]:
+    """The public holidays and make-up workdays calendars of ``country`` apply from ``first`` to ``last``.
+
+    The same days ``_day_plan`` reads, so what an admin is shown is what the SLA clocks count.
+    """
+    _check_holiday_country(country, subdivision)
+    found: list[Note] = []
+    for year in range(first.year, last.year + 1):
+        names, workdays = _public_days(country, subdivision, year)
+        found += [Note("holiday", day, name) for day, name in names.items() if first <= day <= last]
+        found += [Note("makeup_workday", day) for day in workdays if first <= day <= last]
+    return sorted(found, key=lambda note: note.day)
 
 
 def _day_plan(calendar: Calendar, day: date) -> tuple[Hours, Note | None]:
