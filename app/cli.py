@@ -32,17 +32,35 @@ def demo(responses: int) -> None:
 @click.command("create-admin")
 @click.argument("username")
 @click.password_option()
-def create_admin(username: str, password: str) -> None:
+@click.option("--email", default=None, help="For password links later.")
+@click.option("--name", "display_name", default=None, help="The name colleagues see (default: the username).")
+def create_admin(username: str, password: str, email: str | None, display_name: str | None) -> None:
     """Create an administrator (the first one on an empty production database)."""
-    from app.models import Role, User
+    from flask_babel import force_locale
+    from sqlalchemy import func
 
-    if db.session.scalar(db.select(User).where(User.username == username)):
+    from app.models import Role, User
+    from app.services import audit, people_admin
+
+    username = username.strip()
+    if not people_admin.USERNAME_PATTERN.fullmatch(username):
+        raise click.ClickException("use 2 to 80 letters, digits or . _ @ + - for the username (no spaces)")
+    if db.session.scalar(db.select(User.id).where(func.lower(User.username) == username.lower())):
         raise click.ClickException(f"user {username!r} exists already")
-    user = User(username=username, display_name=username, role=Role.ADMIN, all_branches=True)
+    with force_locale("en"):  # no request to pick a language from
+        problem = people_admin.password_problem(password, username)
+        if problem:
+            raise click.ClickException(str(problem))
+    user = User(
+        username=username, display_name=display_name or username, email=email or None,
+        role=Role.ADMIN, all_branches=True, active=True,
+    )
     user.set_password(password)
     db.session.add(user)
+    db.session.flush()
+    audit.record(None, "create", user, after=people_admin.user_values(user))
     db.session.commit()
-    click.echo(f"created admin {username}")
+    click.echo(f"created admin {username}: sign in at {current_app.config['LOOPDESK_BASE_URL']}/login")
 
 
 @jobs_cli.command("worker")

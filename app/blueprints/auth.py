@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from app.core.clock import utcnow
 from app.extensions import db, limiter
-from app.forms.auth import LoginForm
+from app.forms.auth import LoginForm, SetPasswordForm
 from app.models import Role, User
+from app.services import people_admin
 
 bp = Blueprint("auth", __name__)
 
@@ -42,6 +43,35 @@ def login():
         form.password.errors.append(_("Wrong username or password."))
         return render_template("auth/login.html", form=form), 422
     return render_template("auth/login.html", form=form)
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOOPDESK_LOGIN_LIMIT"], methods=["POST"])
+def set_password(token: str):
+    """Where an invitation or a password reset link lands: choose a password, then signed in."""
+    try:
+        user = people_admin.user_for_link(token)
+    except people_admin.LinkProblem as problem:
+        return render_template("auth/set_password.html", problem=str(problem)), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        problem = people_admin.password_problem(form.password.data, user.username)
+        if problem:
+            form.password.errors.append(problem)
+        elif form.confirm.data != form.password.data:
+            form.confirm.errors.append(_("The two passwords differ."))
+        else:
+            people_admin.set_password_from_link(user, form.password.data)
+            logout_user()
+            login_user(user)
+            user.last_login_at = utcnow()
+            db.session.commit()
+            flash(_("Your password is set. Welcome to Loopdesk!"))
+            return redirect(url_for("auth.landing"), 303)
+    status = 422 if form.errors else 200
+    return render_template("auth/set_password.html", form=form, user=user), status, {
+        "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+    }
 
 
 @bp.get("/home")

@@ -8,3 +8,10 @@ class LoginForm(LoopdeskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+class SetPasswordForm(LoopdeskForm):
+    """The page an invitation or reset link opens; the rules are app.services.people_admin.password_problem."""
+
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField(_l("The same password again"), validators=[DataRequired(), Length(max=200)])

@@ -155,6 +155,20 @@ def _email(user: User, title: str, body: str, ticket_id: int | None, now: dateti
     }
 
 
+def email_user(user: User, subject: str, body: str, now: datetime | None = None) -> OutboxEmail | None:
+    """An e-mail to one user outside the inbox (an invitation, a password link); None without an address.
+
+    Sent like every other: the caller commits, then hands it to ``app.jobs.notifications.send_email``
+    when SMTP is configured (the sweep sends what was not handed over).
+    """
+    values = _email(user, subject, body, None, now or utcnow())
+    if values is None:
+        return None
+    email = OutboxEmail(**values)
+    db.session.add(email)
+    return email
+
+
 def write_due_emails(now: datetime) -> list[OutboxEmail]:
     """E-mails of notifications that waited for an opening and are delivered now."""
     rows = db.session.execute(

@@ -132,16 +132,10 @@ def open_from_response(response_id: int, now: datetime | None = None) -> Ticket 
     now = now or utcnow()
     plan = plan_for(response.version_id)
     routed = routed_response(response, plan)
-    departments = {d.code: d for d in db.session.scalars(select(Department).where(Department.active.is_(True)))}
-    triage = next((d for d in departments.values() if d.is_triage), None) or routing_rules.triage_department()
-    decision = routing.route(routed, routing_rules.active_rules(), triage.code)
-    if decision is None:
+    routed_to = routing_rules.decide(routed)
+    if routed_to is None:
         return None
-    reasons = decision.explanation
-    department = departments.get(decision.department)
-    if department is None:
-        reasons.append(f"department {decision.department!r} is missing or inactive → {triage.code}")
-        department = triage
+    decision, department, reasons = routed_to.decision, routed_to.department, routed_to.reasons
     low_score = any(reason.code in ("low_csat", "low_nps") for reason in decision.reasons)
     reachable = response.contact_consent and bool(response.contact_phone or response.contact_email)
     callback_hours = current_app.config["LOOPDESK_CALLBACK_HOURS"]

@@ -1,11 +1,306 @@
-"""Routing rules and their "try it" box."""
+"""Routing rules and their "try it" box: which rule matches a response, and where its ticket would go."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+
+from app import labels
+from app.core.routing import DEFAULT_RULES, Reason, Rule
+from app.extensions import db
+from app.forms.admin_routing import OPERATOR_LABELS, PastedAnswersForm, PickedResponseForm, RuleForm
+from app.i18n import local_time
+from app.models import Branch, Department, Response, RoutingRule
+from app.services import routing_rules, tickets
+from app.services.routing_rules import RuleError
+from app.services.survey_plans import plan_for
 
 bp = Blueprint("routing", __name__, url_prefix="/routing")
+
+#: The core's reasons (app.core.routing.REASON_TEXTS) in the reader's language, with the same values.
+REASON_LABELS = {
+    "low_csat": _l("%(question)s: CSAT %(score)s ≤ %(limit)s"),
+    "low_nps": _l("%(question)s: NPS %(score)s ≤ %(limit)s"),
+    "complaint": _l("complaint word “%(keyword)s” in %(question)s"),
+    "category_keyword": _l("word “%(keyword)s” → %(category)s"),
+    "category_score": _l("%(question)s: CSAT %(score)s → %(category)s"),
+    "no_category": _l("no word and no low score points to a category"),
+    "rule_matched": _l("rule %(position)s “%(name)s” → %(department)s, %(priority)s"),
+    "condition_answer": _l("%(question)s %(operator)s %(value)s (answer: %(answer)s)"),
+    "condition_category": _l("category is %(category)s"),
+    "condition_branch": _l("branch is %(branch)s"),
+    "condition_region": _l("region is %(region)s"),
+    "condition_keyword": _l("word “%(keyword)s” in %(question)s"),
+    "set_category": _l("category set to %(category)s"),
+    "no_rule": _l("no rule matched → %(department)s, %(priority)s"),
+    "urgent_keyword": _l("urgent word “%(keyword)s” in %(question)s → urgent"),
+    "very_low_csat": _l("%(question)s: CSAT %(score)s ≤ %(limit)s → high"),
+}
+TRIGGER_CODES = ("low_csat", "low_nps", "complaint")
+
+
+def _departments() -> list[Department]:
+    return list(db.session.scalars(db.select(Department).order_by(Department.name)))
+
+
+def _department_names() -> dict[str, str]:
+    return {d.code: d.name for d in _departments()}
+
+
+def reason_text(reason: Reason, department_names: dict[str, str]) -> str:
+    params = dict(reason.params)
+    if "category" in params:
+        params["category"] = str(labels.CATEGORY_LABELS.get(str(params["category"]), params["category"]))
+    if "priority" in params:
+        params["priority"] = str(labels.PRIORITY_LABELS.get(str(params["priority"]), params["priority"]))
+    if "department" in params:
+        params["department"] = department_names.get(str(params["department"]), params["department"])
+    template = REASON_LABELS.get(reason.code)
+    return str(template) % params if template is not None else str(reason)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the "try it" box shows for one response."""
+
+    route: routing_rules.TicketRoute | None
+    triggers: list[str]
+    reasons: list[str]
+    #: The decision named a department that is missing or inactive: the ticket goes to triage.
+    fell_back: bool
+
+
+def outcome_of(route: routing_rules.TicketRoute | None) -> Outcome:
+    if route is None:
+        return Outcome(None, [], [], False)
+    names = _department_names()
+    decision = route.decision
+    return Outcome(
+        route,
+        triggers=[reason_text(r, names) for r in decision.reasons if r.code in TRIGGER_CODES],
+        reasons=[reason_text(r, names) for r in decision.reasons if r.code not in TRIGGER_CODES],
+        fell_back=route.department.code != decision.department,
+    )
+
+
+def rule_summary(rule: RoutingRule | Rule) -> str:
+    """"When service ≤ 2 and branch is SH-PEOPLE": a stored or default rule's conditions in words."""
+    conditions = [
+        (c["question"], c["operator"], c.get("value", "")) if isinstance(c, dict) else (c.question, c.operator, c.value)
+        for c in rule.conditions or []
+    ]
+    parts = [f"{question} {OPERATOR_LABELS.get(operator, operator)} {value}".strip() for question, operator, value in conditions]
+    if rule.categories:
+        names = " / ".join(str(labels.CATEGORY_LABELS.get(c, c)) for c in sorted(rule.categories))
+        parts.append(_("category is %(c)s", c=names))
+    if rule.branch_codes:
+        parts.append(_("branch is %(b)s", b=" / ".join(sorted(rule.branch_codes))))
+    if rule.regions:
+        parts.append(_("region is %(r)s", r=" / ".join(sorted(rule.regions))))
+    if rule.keywords:
+        parts.append(_("the comment mentions %(k)s", k=" / ".join(rule.keywords)))
+    if not parts:
+        return _("When: any negative response (no condition)")
+    return _("When: %(conditions)s", conditions=_(" and ").join(parts))
+
+
+# --- The list --------------------------------------------------------------------------------
 
 
 @bp.get("/")
 def index():
-    return render_template("admin/home.html")  # placeholder until the area's own page exists
+    stored = routing_rules.rules_are_stored()
+    return render_template(
+        "admin/routing/index.html",
+        stored=stored,
+        rows=routing_rules.rule_list() if stored else [],
+        defaults=DEFAULT_RULES if not stored else (),
+        missing=routing_rules.missing_default_departments() if not stored else [],
+        department_names=_department_names(),
+        rule_summary=rule_summary,
+    )
+
+
+@bp.post("/store-defaults")
+def store_defaults():
+    if routing_rules.store_defaults(current_user):
+        db.session.commit()
+        flash(_("The default rules are stored: edit them, reorder them or add your own."))
+    elif not routing_rules.rules_are_stored():
+        flash(_("The default rules send tickets to departments that do not exist: %(codes)s. Create them "
+                "first, or add your own rules.", codes=", ".join(routing_rules.missing_default_departments())),
+              "error")
+    return redirect(url_for(".index"), 303)
+
+
+def _rule_or_404(rule_id: int) -> RoutingRule:
+    rule = db.session.get(RoutingRule, rule_id)
+    if rule is None:
+        abort(404)
+    return rule
+
+
+@bp.post("/<int:rule_id>/move")
+def move(rule_id: int):
+    rule = _rule_or_404(rule_id)
+    if routing_rules.move_rule(current_user, rule, -1 if request.form.get("direction") == "up" else 1):
+        db.session.commit()
+        flash(_("Rule “%(name)s” moved to place %(n)d.", name=rule.name, n=rule.position))
+    return redirect(url_for(".index", _anchor=f"rule-{rule.id}"), 303)
+
+
+@bp.post("/<int:rule_id>/activate")
+def activate(rule_id: int):
+    return _set_active(_rule_or_404(rule_id), True)
+
+
+@bp.post("/<int:rule_id>/deactivate")
+def deactivate(rule_id: int):
+    return _set_active(_rule_or_404(rule_id), False)
+
+
+def _set_active(rule: RoutingRule, active: bool):
+    routing_rules.set_rule_active(current_user, rule, active)
+    db.session.commit()
+    flash(_("Rule “%(name)s” is on.", name=rule.name) if active else _("Rule “%(name)s” is off: it is skipped.", name=rule.name))
+    return redirect(url_for(".index", _anchor=f"rule-{rule.id}"), 303)
+
+
+# --- The editor ------------------------------------------------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    return _editor(None)
+
+
+@bp.route("/<int:rule_id>", methods=["GET", "POST"])
+def edit(rule_id: int):
+    return _editor(_rule_or_404(rule_id))
+
+
+def _editor(rule: RoutingRule | None):
+    form = RuleForm()
+    branches = list(db.session.scalars(db.select(Branch).order_by(Branch.name)))
+    regions = sorted({b.region for b in branches if b.region})
+    form.fill_choices(_departments(), branches, regions, rule)
+    form.try_response_id.choices = _response_choices(
+        routing_rules.recent_responses(), request.form.get("try_response_id")
+    )
+    if rule is not None and request.method == "GET":
+        form.fill_from(rule)
+    status, tried, warnings = 200, None, {}
+    if request.method == "POST" and form.validate():
+        fields = form.rule_fields()
+        errors = routing_rules.rule_errors(fields, rule.position if rule else 1)
+        warnings = routing_rules.rule_warnings(fields)
+        if errors:
+            _show_errors(form, errors)
+        elif request.form.get("action") == "try":
+            tried = _try_unsaved(form, fields, rule)
+        elif warnings and not form.confirm.data:
+            status = 422
+        else:
+            try:
+                saved = (
+                    routing_rules.update_rule(current_user, rule, fields) if rule is not None
+                    else routing_rules.create_rule(current_user, fields, at_top=form.place.data != "bottom")
+                )
+            except RuleError as error:
+                _show_errors(form, error.errors)
+            else:
+                db.session.commit()
+                flash(_("Rule “%(name)s” saved.", name=saved.name))
+                return redirect(url_for(".index", _anchor=f"rule-{saved.id}"), 303)
+    if form.errors:
+        status = 422
+    form.add_blank_condition()
+    return render_template(
+        "admin/routing/edit.html", form=form, rule=rule, warnings=warnings, tried=tried,
+        stored=routing_rules.rules_are_stored(), known_questions=sorted(routing_rules.known_question_keys()),
+    ), status
+
+
+def _show_errors(form: RuleForm, errors: dict) -> None:
+    for name, message in errors.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+        else:
+            form.name.errors = [*form.name.errors, message]
+
+
+def _try_unsaved(form: RuleForm, fields: routing_rules.RuleFields, rule: RoutingRule | None):
+    """The stored rules with this unsaved one in its place, tried on the chosen response."""
+    response_id = form.try_response_id.data or ""
+    response = routing_rules.submitted_response(int(response_id)) if response_id.isdigit() else None
+    if response is None:
+        form.try_response_id.errors = [*form.try_response_id.errors, _("Choose a response to try.")]
+        return None
+    unsaved = routing_rules.unsaved_rule(fields, rule, at_top=form.place.data != "bottom")
+    routed = tickets.routed_response(response, plan_for(response.version_id))
+    outcome = outcome_of(routing_rules.decide(routed, routing_rules.rules_with(unsaved, rule.id if rule else None)))
+    matched = outcome.route is not None and outcome.route.decision.rule == unsaved
+    return {"response": response, "outcome": outcome, "matched_this_rule": matched}
+
+
+# --- Try it ----------------------------------------------------------------------------------
+
+
+def _response_label(response: Response, ticket_code: str | None) -> str:
+    when = local_time(response.submitted_at, response.branch.timezone)
+    label = f"#{response.id} · {response.branch.code} · {when} · {routing_rules.response_summary(response)}"
+    return f"{label} · {_('ticket')} {ticket_code}" if ticket_code else label
+
+
+def _response_choices(recent: list[Response], wanted: str | None) -> list[tuple[str, str]]:
+    """The recent responses, and the one asked for when it is older (a link may name any)."""
+    if wanted and wanted.isdigit() and all(str(r.id) != wanted for r in recent):
+        older = routing_rules.submitted_response(int(wanted))
+        if older is not None:
+            recent = [older, *recent]
+    codes = routing_rules.ticket_codes_of_responses([r.id for r in recent])
+    return [("", _("— choose a response —"))] + [(str(r.id), _response_label(r, codes.get(r.id))) for r in recent]
+
+
+@bp.get("/try")
+def try_it():
+    """Pick a recent response or type answers; see the rule that matches and where the ticket goes."""
+    picked = PickedResponseForm(request.args if "response_id" in request.args else None)
+    picked.response_id.choices = _response_choices(routing_rules.recent_responses(), request.args.get("response_id"))
+    pasted = PastedAnswersForm(request.args if "version_id" in request.args else None)
+    versions = routing_rules.published_versions()
+    branches = list(db.session.scalars(db.select(Branch).order_by(Branch.name)))
+    pasted.version_id.choices = [
+        (str(v.id), f"{v.questionnaire.code} v{v.number}") for v in versions
+    ]
+    pasted.branch_id.choices = [(str(b.id), f"{b.name} ({b.code})") for b in branches]
+    result, status = None, 200
+    if "response_id" in request.args and picked.validate():
+        response = routing_rules.submitted_response(int(picked.response_id.data))
+        routed = tickets.routed_response(response, plan_for(response.version_id))
+        result = {
+            "response": response,
+            "outcome": outcome_of(routing_rules.decide(routed)),
+            "ticket": routing_rules.ticket_of_response(response.id),
+        }
+    elif "version_id" in request.args and pasted.validate():
+        branch = db.session.get(Branch, int(pasted.branch_id.data))
+        try:
+            routed = routing_rules.pasted_response(
+                plan_for(int(pasted.version_id.data)), branch, pasted.answers.data or "", pasted.comment.data or ""
+            )
+        except RuleError as error:
+            for name, message in error.errors.items():
+                getattr(pasted, name).errors = [*getattr(pasted, name).errors, message]
+            status = 422
+        else:
+            result = {"response": None, "outcome": outcome_of(routing_rules.decide(routed)), "ticket": None}
+    if picked.errors or pasted.errors:
+        status = 422
+    return render_template(
+        "admin/routing/try.html", picked=picked, pasted=pasted, result=result,
+        stored=routing_rules.rules_are_stored(),
+    ), status
