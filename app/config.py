@@ -34,6 +34,9 @@ class Config:
             "LOOPDESK_BASE_URL", f"http://localhost:{self.PORT}"
         ).rstrip("/")
         self.LOOPDESK_DEFAULT_LOCALE = os.environ.get("LOOPDESK_DEFAULT_LOCALE", "zh_Hans")
+        #: Long tasks that build a file (an export of a million responses takes minutes), and where files go.
+        self.LOOPDESK_FILE_JOB_TIMEOUT = int(os.environ.get("LOOPDESK_FILE_JOB_TIMEOUT", "3600"))
+        self.LOOPDESK_JOB_FILES = os.environ.get("LOOPDESK_JOB_FILES") or None
         #: Head office's time zone: admin pages that belong to no branch (the audit log) show times in it.
         self.LOOPDESK_HOME_TIMEZONE = os.environ.get("LOOPDESK_HOME_TIMEZONE", "Asia/Shanghai")
         # Behind a reverse proxy, how many X-Forwarded-* hops to trust.
@@ -57,10 +60,21 @@ class Config:
         self.LOOPDESK_KIOSK_RESTART_SECONDS = int(os.environ.get("LOOPDESK_KIOSK_RESTART_SECONDS", "8"))
         # Submitted responses the job did not pick up are swept after this many seconds.
         self.LOOPDESK_SWEEP_AFTER_SECONDS = int(os.environ.get("LOOPDESK_SWEEP_AFTER_SECONDS", "60"))
+        # Data quality (app/core/quality.py): a response faster than this share of its version's median
+        # is "too fast"; a survey asking at least this many questions is long (under 2 minutes is too fast);
+        # a second submission from one device at one branch within these hours is a repeat.
+        self.LOOPDESK_SPEEDER_FRACTION = float(os.environ.get("LOOPDESK_SPEEDER_FRACTION", "0.33"))
+        self.LOOPDESK_LONG_SURVEY_QUESTIONS = int(os.environ.get("LOOPDESK_LONG_SURVEY_QUESTIONS", "10"))
+        self.LOOPDESK_REPEAT_DEVICE_HOURS = float(os.environ.get("LOOPDESK_REPEAT_DEVICE_HOURS", "1"))
         # How often the SLA sweep escalates tickets whose next deadline came (and sends what is due).
         # A low score with contact details puts a call-back task on the ticket, due this many hours later.
         self.LOOPDESK_CALLBACK_HOURS = int(os.environ.get("LOOPDESK_CALLBACK_HOURS", "24"))
         self.LOOPDESK_SLA_SWEEP_SECONDS = int(os.environ.get("LOOPDESK_SLA_SWEEP_SECONDS", "60"))
+        # Alerts (app/services/alerts.py): a branch's CSAT or index of the last 7 days lower than the 28
+        # days before by more than this share (the guides: drops sharply, 50 %), or its negative feedback
+        # above 5 %, when each period holds at least this many counted responses.
+        self.LOOPDESK_ALERT_DROP_SHARE = float(os.environ.get("LOOPDESK_ALERT_DROP_SHARE", "0.5"))
+        self.LOOPDESK_ALERT_MIN_SAMPLE = int(os.environ.get("LOOPDESK_ALERT_MIN_SAMPLE", "20"))
         # E-mail over SMTP. Without SMTP_HOST e-mails only go to the log and the outbox page.
         self.SMTP_HOST = os.environ.get("SMTP_HOST") or None
         self.SMTP_PORT = int(os.environ.get("SMTP_PORT", "587"))

@@ -47,6 +47,8 @@ AUDIT_ENTITY_LABELS = {
     "sla_policy": _l("SLA policy"),
     "escalation_rule": _l("Escalation rule"),
     "status_setting": _l("Status setting"),
+    "response": _l("Response"),
+    "improvement_action": _l("Improvement action"),
 }
 AUDIT_ACTION_LABELS = {
     "create": _l("Created"),
@@ -62,6 +64,8 @@ AUDIT_ACTION_LABELS = {
     "reorder": _l("Reordered"),
     "invite": _l("Invited"),
     "reset_password": _l("Password reset"),
+    "confirm": _l("Flag confirmed"),
+    "clear": _l("Flag cleared"),
 }
 CATEGORY_LABELS = {
     "product": _l("Product"),

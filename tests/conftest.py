@@ -49,6 +49,7 @@ def make_app(database_url: str | None, tmp_path, schema_ready: dict, **overrides
         "LOOPDESK_DEFAULT_LOCALE": "en",
         "LOOPDESK_SURVEY_CACHE_SECONDS": 0,
         "SMTP_HOST": None,  # tests never send real e-mail
+        "LOOPDESK_JOB_FILES": str(tmp_path / "job_files"),  # parallel tests never share a run's file
     }
     config.update(overrides)
     app = create_app(config)

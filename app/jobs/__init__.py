@@ -31,14 +31,15 @@ def queue():
     return Queue(current_app.config["LOOPDESK_QUEUE"], connection=connections[url])
 
 
-def enqueue(func: Callable[..., Any], *args: Any) -> bool:
-    """Run ``func(*args)`` in the background. Returns False if it could not be handed over.
+def enqueue(func: Callable[..., Any], *args: Any, timeout: int = 300) -> bool:
+    """Run ``func(*args)`` in the background (RQ stops it after ``timeout`` seconds).
 
-    Never raises: the request that called it has already committed its work.
+    Returns False if it could not be handed over. Never raises: the request that called it has
+    already committed its work.
     """
     if current_app.config.get("REDIS_URL"):
         try:
-            queue().enqueue(func, *args, job_timeout=300, result_ttl=3600, failure_ttl=7 * 86400)
+            queue().enqueue(func, *args, job_timeout=timeout, result_ttl=3600, failure_ttl=7 * 86400)
             return True
         except Exception:
             log.exception("could not enqueue %s%r; the sweep will pick it up", func.__name__, args)

@@ -39,6 +39,8 @@ ENTITY_TYPES: dict[str, str] = {
     "SlaPolicy": "sla_policy",
     "EscalationRule": "escalation_rule",
     "StatusSetting": "status_setting",
+    "Response": "response",
+    "ImprovementAction": "improvement_action",
 }
 
 

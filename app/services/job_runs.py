@@ -28,11 +28,15 @@ PROGRESS_EVERY = 0.5
 
 
 def _builders() -> dict[str, Builder]:
-    from app.services import posters
+    from app.services import exports, posters
 
     return {
         "posters_pdf": posters.build_posters_pdf,
         "posters_zip": posters.build_posters_zip,
+        "responses_csv": exports.build_responses_csv,
+        "responses_xlsx": exports.build_responses_xlsx,
+        "tickets_csv": exports.build_tickets_csv,
+        "tickets_xlsx": exports.build_tickets_xlsx,
     }
 
 
@@ -41,7 +45,8 @@ def kinds() -> frozenset[str]:
 
 
 def files_dir() -> str:
-    path = os.path.join(current_app.instance_path, "job_files")
+    """LOOPDESK_JOB_FILES, else instance/job_files: where finished files wait for their download."""
+    path = current_app.config.get("LOOPDESK_JOB_FILES") or os.path.join(current_app.instance_path, "job_files")
     os.makedirs(path, exist_ok=True)
     return path
 
@@ -56,7 +61,7 @@ def start(kind: str, user: User, params: dict | None = None) -> JobRun:
     run = JobRun(kind=kind, user_id=user.id, params=params or {})
     db.session.add(run)
     db.session.commit()
-    enqueue(build_file, run.id)
+    enqueue(build_file, run.id, timeout=current_app.config["LOOPDESK_FILE_JOB_TIMEOUT"])
     return run
 
 

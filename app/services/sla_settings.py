@@ -133,7 +133,10 @@ def check_policy(first_response_minutes: int, resolution_minutes: int, warning_p
             "The resolution target cannot be shorter than the first response target: resolving a ticket answers it too."
         )
     if not 1 <= warning_percent <= 99:
-        errors["warning_percent"] = _l("Warn at 1 to 99 % of the time (100 % would be the breach itself).")
+        errors["warning_percent"] = _l(
+            "Warn at %(low)d to %(high)d %% of the time (%(breach)d %% would be the breach itself).",
+            low=1, high=99, breach=100,
+        )
     if errors:
         raise SettingError(errors)
 
