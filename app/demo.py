@@ -11,7 +11,7 @@ from app.core.clock import utcnow
 from app.core.reference import new_reference_code
 from app.extensions import db
 from app.models import Answer, Branch, Department, QrCode, Response, Role, User
-from app.services import routing_rules, sla_clocks, tickets
+from app.services import rollups, routing_rules, sla_clocks, tickets
 from app.services.qr_codes import survey_url
 from app.services.questionnaire_templates import create_default_questionnaire
 from app.services.survey_plans import plan_for
@@ -78,6 +78,7 @@ def seed_demo(responses: int = 300, seed: int = 7) -> bool:
     routing_rules.seed_default_rules()
     sla_clocks.ensure_default_policies()
     _recent_tickets()
+    rollups.rebuild_all()  # the past responses were written directly, not through the after-submit job
     db.session.commit()
     return True
 

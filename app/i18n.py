@@ -64,6 +64,7 @@ FLAG_LABELS = {
     "too_fast": _l("too fast"),
     "straight_lining": _l("same answer everywhere"),
     "repeat_device": _l("repeat from one device"),
+    "gibberish": _l("meaningless text"),
 }
 CSAT_LABELS = [_l("Very dissatisfied"), _l("Dissatisfied"), _l("Neutral"), _l("Satisfied"), _l("Very satisfied")]
 

@@ -20,8 +20,14 @@ PAGE_SIZE = 50
 @role_required(Role.STAFF, Role.SUPERVISOR)
 def responses():
     before = request.args.get("before", type=int)
-    rows = response_service.latest_responses(current_user, limit=PAGE_SIZE, before_id=before)
-    context = {"rows": rows, "more": len(rows) == PAGE_SIZE}
+    narrowed = response_service.ResponseFilter.from_args(request.args)
+    rows = response_service.latest_responses(current_user, limit=PAGE_SIZE, before_id=before, narrowed=narrowed)
+    context = {
+        "rows": rows,
+        "more": len(rows) == PAGE_SIZE,
+        "narrowed_args": narrowed.to_args() if narrowed else {},
+        "matching": response_service.count_responses(current_user, narrowed) if narrowed and not before else None,
+    }
     if htmx and before:
         return render_block("staff/responses.html", "rows", **context), 200, {"Vary": "HX-Request"}
     return render_template("staff/responses.html", **context), 200, {"Vary": "HX-Request"}

@@ -49,7 +49,9 @@ def _next_due(ticket):
 def queue():
     filters = {
         "view": request.args.get("view", "mine") if request.args.get("view") in ("mine", "all") else "mine",
-        "status": request.args.get("status") if request.args.get("status") in labels.STATUS_LABELS else None,
+        "status": request.args.get("status")
+        if request.args.get("status") in labels.STATUS_LABELS or request.args.get("status") == ticket_queries.ANY_STATUS
+        else None,
         "priority": request.args.get("priority") if request.args.get("priority") in labels.PRIORITY_LABELS else None,
         "branch": request.args.get("branch", type=int),
         "risk": request.args.get("risk") if request.args.get("risk") in ("at_risk", "breached") else None,
@@ -62,6 +64,7 @@ def queue():
         branch_id=filters["branch"],
         at_risk=filters["risk"] == "at_risk",
         breached=filters["risk"] == "breached",
+        narrowed=ticket_queries.TicketFilter.from_args(request.args),
     )
     context = {
         "tickets": rows,

@@ -14,10 +14,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.clock import utcnow
 from app.extensions import db
-from app.models import Branch, Department, Priority, Role, Ticket, TicketEvent, TicketStatus, TicketViewer, User
+from app.models import Branch, Category, Department, Priority, Role, Ticket, TicketEvent, TicketStatus, TicketViewer, User
 from app.models.tickets import OPEN_STATUSES
 from app.models.upsert import insert_on_conflict
 from app.permissions import scope_tickets
+from app.services.insight_filters import ARG_NAMES, InsightFilter
 
 
 # --- Who may see and work what --------------------------------------------------------------
@@ -108,11 +109,16 @@ def _filtered(
     branch_id: int | None,
     at_risk: bool,
     breached: bool,
+    narrowed: TicketFilter | None = None,
 ):
-    if status:
+    if status == ANY_STATUS:
+        pass
+    elif status:
         query = query.where(Ticket.status == TicketStatus(status))
     else:
         query = query.where(Ticket.status.in_(OPEN_STATUSES))
+    if narrowed is not None:
+        query = narrowed.apply(query, user)
     if mine:
         query = query.where(or_(Ticket.assignee_id == user.id, Ticket.assignee_id.is_(None)))
     if priority:
@@ -135,11 +141,13 @@ def queue(
     at_risk: bool = False,
     breached: bool = False,
     limit: int = 100,
+    narrowed: TicketFilter | None = None,
 ) -> list[Ticket]:
     """The staff queue: open tickets in scope (``mine``: assigned to the user or to nobody), soonest due first.
 
-    ``status`` shows that status instead of the open ones; ``at_risk`` (warning) and ``breached``
-    filter by SLA state (both: either).
+    ``status`` shows that status instead of the open ones (``"any"``: every status); ``at_risk``
+    (warning) and ``breached`` filter by SLA state (both: either); ``narrowed``: the tickets
+    behind a dashboard figure.
     """
     query = (
         select(Ticket)
@@ -148,9 +156,45 @@ def queue(
         .limit(limit)
     )
     query = _filtered(
-        query, user, mine=mine, status=status, priority=priority, branch_id=branch_id, at_risk=at_risk, breached=breached
+        query, user, mine=mine, status=status, priority=priority, branch_id=branch_id, at_risk=at_risk,
+        breached=breached, narrowed=narrowed,
     )
     return list(db.session.scalars(query))
+
+
+ANY_STATUS = "any"
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    """The tickets behind a dashboard figure: the dashboard's filter, a category, a department."""
+
+    insight: InsightFilter
+    #: A category value, or "none" for tickets without one.
+    category: str | None = None
+    department_id: int | None = None
+
+    @classmethod
+    def from_args(cls, args) -> TicketFilter | None:
+        if not any(args.get(name) for name in ARG_NAMES + ("category", "department")):
+            return None
+        category = args.get("category")
+        department = args.get("department", "")
+        return cls(
+            insight=InsightFilter.from_args(args),
+            category=category if category in {c.value for c in Category} | {"none"} else None,
+            department_id=int(department) if department.isdigit() and len(department) < 12 else None,
+        )
+
+    def apply(self, query, user: User):
+        query = self.insight.apply_to_tickets(query, user)
+        if self.category == "none":
+            query = query.where(Ticket.category.is_(None))
+        elif self.category:
+            query = query.where(Ticket.category == Category(self.category))
+        if self.department_id is not None:
+            query = query.where(Ticket.department_id == self.department_id)
+        return query
 
 
 @dataclass(frozen=True)

@@ -507,3 +507,26 @@ def test_past_custom_holidays_are_shown_on_request(app, admin):
         db.session.commit()
     assert "Old closure" not in page(admin, "/admin/branches/holidays")
     assert "Old closure" in page(admin, "/admin/branches/holidays?past=1")
+
+
+def test_a_new_time_zone_moves_the_branch_responses_to_their_new_local_days_on_the_dashboard(app, admin):
+    from app.models import Response, ResponseRollup
+    from app.services.rollups import local_day
+
+    london = branch(app, "LDN-SOHO")
+    html = page(admin, f"/admin/branches/{london.id}")
+    response = admin.post(f"/admin/branches/{london.id}", data=branch_form(
+        html, code=london.code, name=london.name, region=london.region, timezone="Pacific/Auckland"))
+    assert response.status_code == 303
+    with app.app_context():
+        submitted = db.session.scalars(select(Response.submitted_at).where(
+            Response.branch_id == london.id, Response.submitted_at.is_not(None))).all()
+        expected: dict = {}
+        for moment in submitted:
+            day = local_day(moment, "Pacific/Auckland")
+            expected[day] = expected.get(day, 0) + 1
+        rolled: dict = {}
+        for day, responses in db.session.execute(select(ResponseRollup.day, ResponseRollup.responses).where(
+                ResponseRollup.branch_id == london.id)):
+            rolled[day] = rolled.get(day, 0) + responses
+    assert expected and rolled == expected

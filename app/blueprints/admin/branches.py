@@ -22,6 +22,7 @@ from app.forms.admin_branches import (
     hours_data,
 )
 from app.jobs import enqueue
+from app.jobs.insight import rebuild_branch_rollups
 from app.jobs.sla import refresh_branch_tickets
 from app.models import Branch, Holiday, QrCode
 from app.services import branch_admin, job_runs
@@ -109,6 +110,7 @@ def show(branch_id: int):
         return _branch_page(branch)
     form = BranchForm(obj=branch)
     if _checked(form, branch):
+        old_timezone = branch.timezone
         try:
             calendar_changed = branch_admin.update_branch(current_user, branch, form.branch_values())
         except Refused as refused:
@@ -119,6 +121,8 @@ def show(branch_id: int):
             forget_cached_codes()
             if calendar_changed:
                 _calendar_changed(branch.id)
+            if branch.timezone != old_timezone:  # its responses now fall on other local days
+                enqueue(rebuild_branch_rollups, branch.id, timeout=current_app.config["LOOPDESK_FILE_JOB_TIMEOUT"])
             flash(_("Branch saved."))
             return redirect(url_for(".show", branch_id=branch.id), 303)
     return _branch_page(branch, form=form, status=422)

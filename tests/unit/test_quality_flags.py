@@ -1,0 +1,119 @@
+"""Data-quality rules with their thresholds: speeders, long surveys, straight-lining, repeats, gibberish."""
+from datetime import timedelta
+
+import pytest
+
+from app.core.quality import (
+    DEFAULT_THRESHOLDS,
+    GIBBERISH,
+    REPEAT_DEVICE,
+    STRAIGHT_LINING,
+    TOO_FAST,
+    QualityThresholds,
+    is_gibberish,
+    is_too_fast,
+    quality_flags,
+)
+
+REAL_COMMENTS = [
+    # Short real answers, and "nothing to add".
+    "ok", "OK!", "no", "No.", "好", "很好", "无", "没有", "还行", "一般般", "-", ".", "/", "n/a", "👍", "👍👍", "😊",
+    "10/10", "5", "A+", "thx", "lol", "WTF", "nope",
+    # Laughs and emphasis, while short.
+    "哈哈哈哈哈", "好好好", "hahaha", "hahahahaha", "Soooo good!!!", "yesss", "nooooo", "hmmm", "Nice!!!!!!",
+    # Real comments.
+    "排队时间太长了，等了二十分钟", "服务员态度很好，环境干净", "产品质量不错，但是价格有点贵", "洗手间不干净",
+    "工作人员很热情，下次还来", "等了很久才上菜，希望改进", "价格合理", "服务态度好 👍",
+    "Great coffee, friendly staff", "The queue was far too long", "Music was too loud", "Lovely tea", "Cold food",
+    "KTV room was fine", "wifi slow", "pls fix the AC", "Staff were rude and slow", "great service, will come back",
+    "I waited 20 min for my order", "The strengths of the staff are obvious", "Café au lait was cold",
+    "Mr Smith helped me", "The tree outside blocks the sign", "Twelfths", "angsts",
+    # Pinyin typed without the input method, other languages, numbers and links.
+    "xiexie", "henhao", "bucuo, haochi", "Tres bien", "Sehr gut, danke", "Очень хорошо", "とても良い", "맛있어요",
+    "13800138000", "see www.example.com/menu", "mail me: li@example.com",
+]
+
+MASHING = [
+    "asdf", "asdfgh", "qwerty", "qwertyuiop", "ASDFGHJKL", "hjkl", "poiuy", "lkjhg", "asd fgh jkl", "qwe rty",
+    "aaaaaaa", "zzzzzz", "sdfghjkl", "bcdfg", "xcvbnm", "dfgdfgdfg",
+    "jkjkjkjk", "asdfasdfasdf", "asdasdasd", "qweqweqwe", "sdfsdf", "asdff",
+    "ajsdhfkjh", "kjsdhfkjsdhf", "fjdksla", "alskdjfalskdj",
+    "???", "。。。。", "....", "!!!!!!", "😀😀😀",
+    "哈哈哈哈哈哈哈哈哈哈哈哈", "啊啊啊啊啊啊啊啊啊啊啊啊啊", "aaaaaaaaaaaa", "lol lol lol lol lol lol", "1111111111111",
+]
+
+
+@pytest.mark.parametrize("comment", REAL_COMMENTS)
+def test_real_comments_in_chinese_and_english_are_not_gibberish(comment):
+    assert not is_gibberish(comment)
+
+
+@pytest.mark.parametrize("comment", MASHING)
+def test_keyboard_mashing_and_filler_are_gibberish(comment):
+    assert is_gibberish(comment)
+
+
+def test_empty_or_missing_text_is_not_gibberish():
+    assert not is_gibberish("")
+    assert not is_gibberish("   ")
+    assert not is_gibberish(None)
+
+
+def test_a_mashed_word_inside_a_real_sentence_does_not_flag_it():
+    assert not is_gibberish("Food was great asdf")
+    assert not is_gibberish("服务很好 asdfgh")
+    assert is_gibberish("asdfgh jkl ok")
+
+
+def test_any_gibberish_text_answer_flags_the_response():
+    assert GIBBERISH in quality_flags(60, 5, [4, 5], [], False, texts=["Great tea", "asdfghjkl"])
+    assert GIBBERISH not in quality_flags(60, 5, [4, 5], [], False, texts=["Great tea", "很好"])
+    assert GIBBERISH not in quality_flags(60, 5, [4, 5], [], False)
+
+
+def test_speeder_fraction_of_the_median_is_configurable():
+    earlier = [100.0] * 30
+    assert not is_too_fast(40, 5, earlier)  # 40 % of the median, default fraction 33 %
+    assert is_too_fast(40, 5, earlier, QualityThresholds(speeder_fraction=0.5))
+    assert is_too_fast(30, 5, earlier)
+
+
+def test_a_long_survey_under_two_minutes_is_too_fast_whatever_the_median():
+    quick_crowd = [60.0] * 30
+    assert is_too_fast(100, 10, quick_crowd)
+    assert not is_too_fast(125, 10, quick_crowd)
+    assert not is_too_fast(100, 9, quick_crowd)
+
+
+def test_what_counts_as_a_long_survey_is_configurable_and_counts_the_questions_asked():
+    quick_crowd = [60.0] * 30
+    short = QualityThresholds(long_survey_questions=6)
+    assert is_too_fast(100, 6, quick_crowd, short)
+    # Skipped optional questions do not make a long survey short: the questions asked count.
+    assert is_too_fast(100, 4, quick_crowd, short, asked=7)
+    assert not is_too_fast(100, 4, quick_crowd, short, asked=5)
+    assert TOO_FAST in quality_flags(100, 4, [], quick_crowd, False, asked=7, thresholds=short)
+
+
+def test_thresholds_come_from_the_settings_with_defaults():
+    configured = QualityThresholds.from_config(
+        {"LOOPDESK_SPEEDER_FRACTION": 0.5, "LOOPDESK_LONG_SURVEY_QUESTIONS": 12, "LOOPDESK_REPEAT_DEVICE_HOURS": 6}
+    )
+    assert configured.speeder_fraction == 0.5
+    assert configured.long_survey_questions == 12
+    assert configured.repeat_device_window == timedelta(hours=6)
+    assert configured.long_survey_min_seconds == 120
+    assert QualityThresholds.from_config({}) == DEFAULT_THRESHOLDS
+    assert DEFAULT_THRESHOLDS.speeder_fraction == 0.33
+    assert DEFAULT_THRESHOLDS.repeat_device_window == timedelta(hours=1)
+
+
+def test_straight_lining_needs_five_equal_ratings():
+    assert STRAIGHT_LINING in quality_flags(60, 6, [1, 1, 1, 1, 1], [], False)
+    assert STRAIGHT_LINING not in quality_flags(60, 6, [5, 5, 5, 5], [], False)
+    assert STRAIGHT_LINING not in quality_flags(60, 6, [5, 5, 5, 5, 4], [], False)
+
+
+def test_every_rule_can_flag_one_response_together():
+    flags = quality_flags(5, 10, [3] * 6, [80.0] * 30, True, texts=["qwerty"])
+    assert flags == [TOO_FAST, STRAIGHT_LINING, REPEAT_DEVICE, GIBBERISH]
