@@ -133,10 +133,10 @@ def configure_i18n(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     from app.blueprints import (
-        actions, admin, auth, customer, exports, inbox, insight, jobs, main, qr, quality, staff, supervisor, survey, tickets,
+        actions, admin, auth, customer, exports, inbox, insight, jobs, main, qr, quality, staff, supervisor, survey, tickets, words,
     )
 
-    for module in (main, survey, customer, qr, auth, staff, tickets, supervisor, inbox, jobs, insight, quality, actions, exports, admin):
+    for module in (main, survey, customer, qr, auth, staff, tickets, supervisor, inbox, jobs, insight, words, quality, actions, exports, admin):
         app.register_blueprint(module.bp)
 
 

@@ -83,6 +83,8 @@ def cron() -> None:
     from rq.cron import CronScheduler
 
     from app.jobs import queue
+    from app.jobs.alerts import INTERVAL_SECONDS as ALERT_INTERVAL, sweep_alerts
+    from app.jobs.insight import sweep_rollups
     from app.jobs.responses import sweep_unprocessed
     from app.jobs.sla import sweep_sla
 
@@ -91,14 +93,19 @@ def cron() -> None:
     jobs = queue()
     scheduler = CronScheduler(connection=jobs.connection)
     scheduler.register(sweep_unprocessed, queue_name=jobs.name, interval=60)
+    scheduler.register(sweep_rollups, queue_name=jobs.name, interval=60)
     scheduler.register(sweep_sla, queue_name=jobs.name, interval=current_app.config["LOOPDESK_SLA_SWEEP_SECONDS"])
+    scheduler.register(sweep_alerts, queue_name=jobs.name, interval=ALERT_INTERVAL)
     scheduler.start()
 
 
 @jobs_cli.command("sweep")
 @click.option("--every", type=int, default=0, help="Repeat every N seconds (in-process scheduler).")
 def sweep(every: int) -> None:
-    """Run the periodic sweeps now: responses, SLA escalations, due notifications (or forever, with --every)."""
+    """Run the periodic sweeps now: responses, SLA escalations, due notifications, dashboard roll-ups,
+    alerts (or forever, with --every)."""
+    from app.jobs.alerts import sweep_alerts
+    from app.jobs.insight import sweep_rollups
     from app.jobs.responses import sweep_unprocessed
     from app.jobs.sla import sweep_sla
 
@@ -112,6 +119,13 @@ def sweep(every: int) -> None:
                 f"SLA sweep: {escalated.tickets} ticket(s), {escalated.rungs_fired} escalation(s), "
                 f"{escalated.notifications} notification(s) in {escalated.seconds:.2f} s"
             )
+        rebuilt = sweep_rollups()
+        if rebuilt:
+            click.echo(f"rebuilt the roll-ups of {rebuilt} branch day(s)")
+        alerted = sweep_alerts()
+        if alerted.opened or alerted.closed:
+            click.echo(f"alerts: {len(alerted.opened)} opened, {alerted.closed} closed, "
+                       f"{alerted.notifications} notification(s)")
         if not every:
             return
         time.sleep(every)
