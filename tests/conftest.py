@@ -165,6 +165,7 @@ def worker_env(app) -> dict:
         DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
         REDIS_URL=REDIS_URL,
         LOOPDESK_QUEUE=app.config["LOOPDESK_QUEUE"],
+        LOOPDESK_JOB_FILES=app.config["LOOPDESK_JOB_FILES"],
         SECRET_KEY="test-secret",
         FLASK_APP="wsgi",
     )

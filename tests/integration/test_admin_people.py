@@ -84,6 +84,13 @@ def sign_out(client):
 # --- Inviting and the set-password link ----------------------------------------------------------
 
 
+def test_the_invitation_is_written_in_the_invited_persons_language(app, client, demo):
+    admin_client(client, demo)
+    assert invite(client, app, locale="zh_Hans").status_code == 303
+    email = last_email(app)
+    assert "邀" in email.subject and "您的用户名：wei" in email.body
+
+
 def test_an_invited_user_gets_an_email_link_chooses_a_password_and_signs_in(app, client, demo):
     admin_client(client, demo)
     response = invite(client, app, locale="en")  # the e-mail is in the invited person's language

@@ -1,13 +1,15 @@
 """Long tasks that build a file: all posters at once, with progress a page can show, for their owner only."""
 import io
+import uuid
 import zipfile
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import JobRun, QrCode, User
 from app.services import job_runs
-from tests.conftest import login
+from tests.conftest import REDIS_URL, login, run_burst_worker
 
 
 def _start(app, kind, username="admin"):
@@ -87,3 +89,18 @@ def test_a_failing_build_is_marked_failed_and_says_so(app, client, demo, monkeyp
     assert "did not work" in client.get(f"/jobs/{run_id}").get_data(as_text=True)
     with app.app_context():
         assert db.session.get(JobRun, run_id).error == "disk full"
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize(
+    "app", [{"REDIS_URL": REDIS_URL, "LOOPDESK_QUEUE": f"test-{uuid.uuid4().hex}"}], indirect=True
+)
+def test_with_redis_the_posters_are_built_by_an_rq_worker_while_the_page_waits(app, client, demo):
+    run_id = _start(app, "posters_pdf")
+    login(client, "admin", demo["passwords"]["admin"])
+    waiting = client.get(f"/jobs/{run_id}").get_data(as_text=True)
+    assert "Waiting for its turn" in waiting and "hx-trigger" in waiting
+    run_burst_worker(app)
+    assert "Download loopdesk-posters.pdf" in client.get(f"/jobs/{run_id}").get_data(as_text=True)
+    pdf = client.get(f"/jobs/{run_id}/download")
+    assert pdf.data.startswith(b"%PDF") and pdf.data.count(b"/MediaBox") == _codes_in_use(app)
