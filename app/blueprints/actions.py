@@ -22,8 +22,11 @@ from app.jobs import enqueue
 from app.jobs.notifications import send_email
 from app.models import ImprovementAction, Role, Ticket
 from app.permissions import role_required
+from app.services import improvement_action_queries as action_queries
+from app.services import improvement_action_replies as customer_replies
 from app.services import improvement_actions as actions
-from app.services.improvement_actions import ActionFilter, Refused
+from app.services.improvement_action_queries import ActionFilter
+from app.services.improvement_actions import Refused
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
 
@@ -40,7 +43,7 @@ def ticket_page_helpers() -> dict:
 def _actions_of_ticket(ticket: Ticket) -> list[ImprovementAction]:
     if not current_user.is_authenticated or current_user.role not in (Role.SUPERVISOR, Role.ADMIN):
         return []
-    return actions.actions_of_ticket(current_user, ticket)
+    return action_queries.actions_of_ticket(current_user, ticket)
 
 
 @bp.context_processor
@@ -49,7 +52,7 @@ def action_labels() -> dict:
         "action_status_actions": actions.STATUS_ACTIONS,
         "fishbone_labels": actions.FISHBONE_LABELS,
         "source_labels": actions.SOURCE_LABELS,
-        "is_overdue": actions.is_overdue,
+        "is_overdue": action_queries.is_overdue,
         "why_fields": WHY_FIELDS,
     }
 
@@ -61,13 +64,13 @@ def action_labels() -> dict:
 @role_required(*MANAGERS)
 def index():
     f = ActionFilter.from_args(request.args)
-    today = actions.home_today()
+    today = action_queries.home_today()
     return render_template(
         "actions/index.html",
-        rows=actions.list_actions(current_user, f, today),
+        rows=action_queries.list_actions(current_user, f, today),
         filters=f,
-        branches=actions.branch_choices(current_user),
-        completion=actions.completion(current_user, None, None, today),
+        branches=action_queries.branch_choices(current_user),
+        completion=action_queries.completion(current_user, None, None, today),
         today=today,
     )
 
@@ -82,9 +85,9 @@ def _branch_ids_arg() -> list[int]:
 def _action_form(formdata: bool, keep_owner=None) -> ActionForm:
     form = ActionForm() if formdata else ActionForm(formdata=None)
     form.fill_choices(
-        actions.branch_choices(current_user),
-        actions.owner_choices(current_user, keep_owner),
-        actions.dimension_choices(),
+        action_queries.branch_choices(current_user),
+        action_queries.owner_choices(current_user, keep_owner),
+        action_queries.dimension_choices(),
     )
     return form
 
@@ -95,7 +98,7 @@ def new():
     kind, ref = request.args.get("source_kind"), request.args.get("source_ref")
     if not kind and not ref:
         return render_template("actions/choose_source.html")
-    source = actions.resolve_source(current_user, kind, ref, _branch_ids_arg())
+    source = action_queries.resolve_source(current_user, kind, ref, _branch_ids_arg())
     if source is None:
         abort(404)
     form = _action_form(formdata=request.method == "POST")
@@ -123,7 +126,7 @@ def new():
 
 
 def _action_or_404(action_id: int) -> ImprovementAction:
-    action = actions.action_for(current_user, action_id)
+    action = action_queries.action_for(current_user, action_id)
     if action is None:
         abort(404)
     return action
@@ -139,13 +142,13 @@ def _page(
     status: int = 200,
 ):
     now = utcnow()
-    today = actions.home_today(now)
+    today = action_queries.home_today(now)
     if form is None:
         form = _action_form(formdata=False, keep_owner=action.owner)
         form.fill_from(action)
     if tell_form is None:
         tell_form = TellCustomersForm(formdata=None, data={
-            f"message_{language}": message for language, message in actions.default_messages(action).items()
+            f"message_{language}": message for language, message in customer_replies.default_messages(action).items()
         })
     upcoming = actions.next_status(action)
     return render_template(
@@ -159,15 +162,15 @@ def _page(
         general=general,
         upcoming=upcoming,
         act_waits=upcoming == "act" and action.check_due_on is not None and today < action.check_due_on,
-        effect=actions.before_after(action, now),
-        dimension_names=dict(actions.dimension_choices()),
-        source_summary=actions.source_summary(action),
-        min_responses=actions.MIN_RESPONSES,
-        reachable=[t for t in action.tickets if actions.customer_can_follow(t)],
-        languages=actions.languages_needed(action),
-        can_tell=action.status in actions.DONE_STATUSES and action.customers_told_at is None,
+        effect=action_queries.before_after(action, now),
+        dimension_names=dict(action_queries.dimension_choices()),
+        source_summary=action_queries.source_summary(action),
+        min_responses=action_queries.MIN_RESPONSES,
+        reachable=[t for t in action.tickets if customer_replies.customer_can_follow(t)],
+        languages=customer_replies.languages_needed(action),
+        can_tell=action.status in action_queries.DONE_STATUSES and action.customers_told_at is None,
         earliest_check=actions.earliest_check(action) if action.completed_at else None,
-        home_zone=actions.home_zone(),
+        home_zone=action_queries.home_zone(),
         today=today,
     ), status
 
@@ -254,7 +257,7 @@ def tell_customers(action_id: int):
     if not form.validate():
         return _page(action, tell_form=form, status=422)
     try:
-        told = actions.tell_customers(current_user, action, form.messages())
+        told = customer_replies.tell_customers(current_user, action, form.messages())
     except Refused as refused:
         return _refused_page(action_id, refused, tell_form=form)
     db.session.commit()

@@ -22,6 +22,7 @@ from app.models import (
     TicketEvent,
     User,
 )
+from app.services import improvement_action_queries as action_queries
 from app.services import improvement_actions as actions
 from app.services import tickets as ticket_service
 from tests.conftest import csrf_token, login
@@ -225,7 +226,7 @@ def test_status_goes_plan_do_check_act_and_completion_sets_the_check_date_30_day
     action = newest_action(app)
     assert action.status == ActionStatus.CHECK and action.completed_at is not None
     with app.app_context():
-        assert action.check_due_on == actions.home_today(action.completed_at) + timedelta(days=30)
+        assert action.check_due_on == action_queries.home_today(action.completed_at) + timedelta(days=30)
     early = move(client, action_id, "act")
     assert early.status_code == 422 and "Check the effect first" in early.get_data(as_text=True)
     set_done_days_ago(app, action_id, 31)
@@ -305,7 +306,7 @@ def test_before_and_after_equal_a_hand_computation_from_the_raw_answers(app, dem
         after.append(5)
         action = done_action(quiet, done, "service")
         action_id = action.id
-        effect = actions.before_after(action)
+        effect = action_queries.before_after(action)
     assert effect.final
     assert effect.before.responses == len(before) and effect.after.responses == len(after)
     assert effect.before.mean == pytest.approx(sum(before) / len(before))
@@ -335,7 +336,7 @@ def test_a_period_under_ten_responses_says_not_enough_data(app, demo):
 
 def test_completion_rate_counts_actions_due_by_today_that_reached_check_or_act(app, demo):
     with app.app_context():
-        today = actions.home_today()
+        today = action_queries.home_today()
         sh, ldn = (db.session.scalar(select(Branch).where(Branch.code == c)) for c in ("SH-PEOPLE", "LDN-SOHO"))
         rows = [  # deadline offset, status, branch
             (-10, ActionStatus.CHECK, sh), (-5, ActionStatus.ACT, sh), (-3, ActionStatus.DO, sh),
@@ -349,11 +350,11 @@ def test_completion_rate_counts_actions_due_by_today_that_reached_check_or_act(a
         db.session.commit()
         supervisor, admin = (db.session.scalar(select(User).where(User.username == u)) for u in ("supervisor", "admin"))
         home_today = today
-        completed, due, rate = actions.completion(supervisor, None, None, home_today)
+        completed, due, rate = action_queries.completion(supervisor, None, None, home_today)
         assert (completed, due) == (2, 4) and rate == pytest.approx(0.5)
-        assert tuple(actions.completion(admin, None, None, home_today))[:2] == (2, 5)
-        assert tuple(actions.completion(supervisor, home_today - timedelta(days=5), None, home_today))[:2] == (1, 3)
-        assert actions.completion(supervisor, home_today + timedelta(days=1), None, home_today).rate is None
+        assert tuple(action_queries.completion(admin, None, None, home_today))[:2] == (2, 5)
+        assert tuple(action_queries.completion(supervisor, home_today - timedelta(days=5), None, home_today))[:2] == (1, 3)
+        assert action_queries.completion(supervisor, home_today + timedelta(days=1), None, home_today).rate is None
     page = signed_in(app, demo, "supervisor").get("/actions/").get_data(as_text=True)
     assert "50.0 %" in page and "2 of 4 actions" in page and "at least 95 %" in page
     assert "overdue" in page
