@@ -1,7 +1,9 @@
 """Each user's notifications: the inbox, its badge (polled by htmx), and the dev e-mail outbox."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+import re
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.core.clock import utcnow
@@ -11,6 +13,19 @@ from app.permissions import role_required
 from app.services import notifications as notification_service
 
 bp = Blueprint("inbox", __name__, url_prefix="/me")
+
+
+@bp.app_template_global()
+def notification_href(notification) -> str | None:
+    """Where a notification leads: its ticket, else the first link into Loopdesk in its text (an alert's dashboard).
+
+    The text carries an absolute link for e-mail; the inbox uses its path, so it works whatever host serves it.
+    """
+    if notification.ticket_id:
+        return url_for("tickets.show", ticket_id=notification.ticket_id)
+    base = re.escape(current_app.config["LOOPDESK_BASE_URL"].rstrip("/"))
+    match = re.search(base + r"(/[^\s]*)", notification.body or "")
+    return match.group(1) if match else None
 
 
 @bp.get("/notifications")

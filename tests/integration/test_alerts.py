@@ -1,6 +1,7 @@
 """Alerts: a sharp drop or too much negative feedback opens one episode and notifies the branch's supervisors once."""
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -263,3 +264,20 @@ def test_a_deactivated_branch_closes_its_episodes(app, shop):
         db.session.commit()
         assert evaluate().closed == 1
         assert all(e.closed_at is not None for e in episodes(shop["a"]))
+
+
+def test_the_alert_in_the_inbox_links_to_the_branch_on_the_dashboard(app, client, shop):
+    from tests.conftest import login
+
+    with app.app_context():
+        supervisor = db.session.scalar(select(User).where(User.username == "sup.a"))
+        supervisor.set_password("a-known-password")
+        rate(shop["a"], 5, 40, recent=False)
+        rate(shop["a"], 3, 25, recent=True)
+        evaluate()
+        db.session.commit()
+    login(client, "sup.a", "a-known-password")
+    page = client.get("/me/notifications").get_data(as_text=True)
+    link = re.search(r'<a href="(/insight/\?branch_ids=%d[^"]*)">' % shop["a"], page)
+    assert link, page
+    assert client.get(link.group(1).replace("&amp;", "&")).status_code == 200
