@@ -130,10 +130,11 @@ def _union(*hours: Hours) -> Hours:
 
 @functools.cache
 def _check_holiday_country(country: str, subdivision: str | None) -> None:
-    try:
-        holidays.country_holidays(country, subdiv=subdivision)
-    except NotImplementedError as error:
-        raise ValueError(f"no public holidays known for {country!r}: {error}") from None
+    subdivisions = holidays.list_supported_countries().get(country)
+    if subdivisions is None:
+        raise ValueError(f"no public holidays known for {country!r}")
+    if subdivision is not None and subdivision not in subdivisions:
+        raise ValueError(f"no public holidays known for {country!r} subdivision {subdivision!r}")
 
 
 @functools.cache
