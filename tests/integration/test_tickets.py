@@ -160,6 +160,7 @@ def test_two_workers_opening_one_response_at_once_make_one_ticket(app, walker):
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
             )).scalar():
                 assert time.monotonic() < deadline, "the second worker never waited"
+                watcher.rollback()  # PostgreSQL keeps one pg_stat_activity snapshot per transaction
                 time.sleep(0.02)
         db.session.commit()
         worker.join(10)
