@@ -46,22 +46,35 @@ Decisions, so nobody has to reverse-engineer them:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Literal
-from zoneinfo import ZoneInfo
 
+from app.core.business_time import (
+    Explanation,
+    TimelineEntry,
+    add_business_time,
+    business_time_between,
+)
 from app.core.calendars import (
-    FOREVER,
     WEEKDAYS,
     Calendar,
     Note,
     around_the_clock,
-    calendar_pieces,
     check_aware,
     open_intervals,
+)
+from app.core.ticket_history import (
+    DEFAULT_DONE_STATUSES,
+    DEFAULT_PAUSING_STATUSES,
+    FIRST_RESPONSE_KINDS,
+    Pause,
+    StatusChange,
+    _in_order,
+    find_first_response,
+    pauses_from_history,
+    resolution_period,
 )
 
 __all__ = [
@@ -92,295 +105,6 @@ __all__ = [
 ]
 
 PRIORITIES: tuple[str, ...] = ("urgent", "high", "normal", "low")
-DEFAULT_PAUSING_STATUSES: frozenset[str] = frozenset({"waiting_on_customer"})
-DEFAULT_DONE_STATUSES: frozenset[str] = frozenset({"resolved", "closed"})
-#: Activity that counts as the first response; an internal note does not.
-FIRST_RESPONSE_KINDS: frozenset[str] = frozenset({"reply", "call"})
-
-# --- Pauses -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StatusChange:
-    """One row of a ticket's append-only status history."""
-
-    at: datetime
-    status: str
-
-
-@dataclass(frozen=True)
-class Pause:
-    """A stretch the clocks stand still; ``end`` is None while it lasts."""
-
-    start: datetime
-    end: datetime | None
-    status: str
-
-
-def _in_order(history: Iterable[StatusChange]) -> list[StatusChange]:
-    return sorted(history, key=lambda change: change.at)  # stable: same-instant rows keep their order
-
-
-def pauses_from_history(
-    history: Iterable[StatusChange],
-    pausing_statuses: frozenset[str] = DEFAULT_PAUSING_STATUSES,
-    until: datetime | None = None,
-) -> tuple[Pause, ...]:
-    """The pauses a status history implies, as of ``until`` (later changes are ignored).
-
-    A change between two pausing statuses ends one pause and starts the next, so the
-    timeline names the status of each; a pause still going at ``until`` has no end.
-    """
-    pauses: list[Pause] = []
-    current: StatusChange | None = None
-    for change in _in_order(history):
-        if until is not None and change.at > until:
-            break
-        if current is not None and change.status != current.status:
-            if change.at > current.at:
-                pauses.append(Pause(current.at, change.at, current.status))
-            current = None
-        if current is None and change.status in pausing_statuses:
-            current = change
-    if current is not None:
-        pauses.append(Pause(current.at, None, current.status))
-    return tuple(pauses)
-
-
-def resolution_period(
-    history: Iterable[StatusChange],
-    opened_at: datetime,
-    done_statuses: frozenset[str] = DEFAULT_DONE_STATUSES,
-) -> tuple[datetime, datetime | None]:
-    """When the current resolution clock started and when it stopped (None: still running).
-
-    It starts when the ticket is opened or, after a reopen, at the last reopen; it stops
-    when the ticket first reached a done status after that (resolved, then closed, stops
-    at "resolved").
-    """
-    started_at, resolved_at = opened_at, None
-    for change in _in_order(history):
-        done = change.status in done_statuses
-        if done and resolved_at is None:
-            resolved_at = change.at
-        elif not done and resolved_at is not None:
-            started_at, resolved_at = change.at, None
-    return started_at, resolved_at
-
-
-def find_first_response(
-    activity: Iterable[tuple[datetime, str]], kinds: frozenset[str] = FIRST_RESPONSE_KINDS
-) -> datetime | None:
-    """The first reply to the customer or logged call among ``(at, kind)`` activity."""
-    return min((at for at, kind in activity if kind in kinds), default=None)
-
-
-# --- Business time and its explanation ----------------------------------------
-
-
-EntryKind = Literal["start", "counted", "closed", "paused", "due"]
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    """One line of a due time's explanation.
-
-    "start" and "due" are moments (``until`` is None). "counted" is open time used up,
-    "closed" is skipped time with ``notes`` saying why, "paused" is skipped time in
-    ``status``; a pause still going has no ``until`` and the due time is unknown.
-    """
-
-    kind: EntryKind
-    at: datetime
-    until: datetime | None = None
-    notes: tuple[Note, ...] = ()
-    status: str = ""
-
-    @property
-    def duration(self) -> timedelta | None:
-        return None if self.until is None else self.until - self.at
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """How a due time was reached, from start to due, for a supervisor to read."""
-
-    timezone: str
-    target: timedelta
-    entries: tuple[TimelineEntry, ...]
-
-    @property
-    def counted(self) -> timedelta:
-        return sum((entry.duration for entry in self.entries if entry.kind == "counted"), timedelta())
-
-    def summary(self) -> str:
-        """One plain-English line for logs, in the branch's local time."""
-        zone = ZoneInfo(self.timezone)
-        shown: date | None = None
-
-        def moment(at: datetime) -> str:
-            nonlocal shown
-            local = at.astimezone(zone)
-            if local.date() == shown:
-                return f"{local:%H:%M}"
-            shown = local.date()
-            return f"{local:%a %d %b %H:%M}"
-
-        parts: list[str] = []
-        for entry in self.entries:
-            if entry.kind in ("start", "due"):
-                parts.append(f"{entry.kind} {moment(entry.at)}")
-            elif entry.kind == "counted":
-                notes = f" ({_describe(entry.notes)})" if entry.notes else ""
-                parts.append(f"counted {_span(entry.duration)} to {moment(entry.until)}{notes}")
-            elif entry.kind == "closed":
-                parts.append(f"closed to {moment(entry.until)} ({_describe(entry.notes)})")
-            elif entry.until is None:
-                parts.append(f"paused ({entry.status}) since {moment(entry.at)}, due time unknown")
-            else:
-                parts.append(f"paused ({entry.status}) to {moment(entry.until)}")
-        return f"{_span(self.target)} in {self.timezone}: " + "; ".join(parts)
-
-
-def _describe(notes: Sequence[Note]) -> str:
-    labels: list[str] = []
-    for note in notes:
-        label = {
-            "after_hours": "after hours",
-            "closed_weekday": f"closed {note.day:%a}",
-            "holiday": f"holiday {note.name}".rstrip(),
-            "makeup_workday": "make-up workday",
-        }[note.kind]
-        if label not in labels:
-            labels.append(label)
-    return ", ".join(labels)
-
-
-def _span(duration: timedelta) -> str:
-    seconds = int(duration.total_seconds())
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    parts = [f"{value}{unit}" for value, unit in ((hours, "h"), (minutes, "m"), (seconds, "s")) if value]
-    return " ".join(parts) or "0m"
-
-
-
-Step = tuple[Literal["counted", "closed", "paused"], datetime, datetime | None, Note | None, str]
-
-
-def _timeline(calendar: Calendar, start: datetime, pauses: Iterable[Pause]) -> Iterator[Step]:
-    """Counted, closed and paused stretches from ``start`` on; a pause wins over closed time.
-
-    Stops after a pause without an end (its step has ``None`` as its end).
-    """
-    pending = sorted((p for p in pauses if p.end is None or p.end > start), key=lambda p: p.start)
-    pieces = calendar_pieces(calendar, start)
-    kind, _, piece_end, note = next(pieces)
-    cursor, index = start, 0
-    while True:
-        if index < len(pending) and pending[index].start <= cursor:
-            pause = pending[index]
-            index += 1
-            if pause.end is None:
-                yield "paused", cursor, None, None, pause.status
-                return
-            if pause.end <= cursor:
-                continue  # inside an earlier pause
-            yield "paused", cursor, pause.end, None, pause.status
-            cursor = pause.end
-            while piece_end <= cursor:
-                kind, _, piece_end, note = next(pieces)
-            continue
-        end = piece_end if index >= len(pending) else min(piece_end, pending[index].start)
-        yield kind, cursor, end, note, ""
-        cursor = end
-        if cursor >= FOREVER:
-            return
-        if cursor >= piece_end:
-            kind, _, piece_end, note = next(pieces)
-
-
-def _append(entries: list[TimelineEntry], entry: TimelineEntry) -> None:
-    """Add ``entry``, joining it to the previous one when they read as one stretch."""
-    last = entries[-1] if entries else None
-    if last is not None and last.kind == entry.kind and last.until == entry.at and last.status == entry.status:
-        notes = last.notes + tuple(note for note in entry.notes if note not in last.notes)
-        entries[-1] = TimelineEntry(last.kind, last.at, entry.until, notes, last.status)
-    else:
-        entries.append(entry)
-
-
-def add_business_time(
-    calendar: Calendar, start: datetime, duration: timedelta, pauses: Iterable[Pause] = ()
-) -> tuple[datetime | None, Explanation]:
-    """When ``duration`` of open, unpaused time after ``start`` is used up, and how.
-
-    The due time is the first instant by which that much has been counted (``start``
-    itself for a zero duration), or None when a pause without an end comes first.
-    """
-    check_aware(start)
-    if duration < timedelta():
-        raise ValueError(f"duration must not be negative, got {duration}")
-    start = start.astimezone(UTC)
-    entries = [TimelineEntry("start", start)]
-    due: datetime | None = start if not duration else None
-    used = timedelta()
-    steps = _timeline(calendar, start, pauses) if due is None else iter(())
-    for kind, begins, ends, note, status in steps:
-        notes = (note,) if note else ()
-        if kind == "counted" and used + (ends - begins) >= duration:
-            due = begins + (duration - used)
-            _append(entries, TimelineEntry("counted", begins, due, notes))
-            break
-        if kind == "counted":
-            used += ends - begins
-        _append(entries, TimelineEntry(kind, begins, ends, notes, status))
-        if ends is None:
-            break
-    if due is not None:
-        entries.append(TimelineEntry("due", due))
-    return due, Explanation(calendar.timezone, duration, tuple(entries))
-
-
-def business_time_between(
-    calendar: Calendar, start: datetime, end: datetime, pauses: Iterable[Pause] = ()
-) -> timedelta:
-    """Open, unpaused time from ``start`` to ``end`` (nothing when ``end`` is not later)."""
-    check_aware(start, end)
-    start, end = start.astimezone(UTC), end.astimezone(UTC)
-    total = timedelta()
-    if end <= start:
-        return total
-    for kind, begins, ends, _, _ in _timeline(calendar, start, pauses):
-        if ends is None:
-            break
-        if kind == "counted":
-            total += min(ends, end) - begins
-        if ends >= end:
-            break
-    return total
-
-
-def _moment_counted(explanation: Explanation, amount: timedelta) -> datetime | None:
-    """When ``amount`` (no more than the target) had been counted, if before any open pause."""
-    used = timedelta()
-    for entry in explanation.entries:
-        if entry.kind == "start" and not amount:
-            return entry.at
-        if entry.kind == "counted":
-            if used + entry.duration >= amount:
-                return entry.at + (amount - used)
-            used += entry.duration
-    return None
-
-
-def _counted_until(explanation: Explanation, moment: datetime) -> timedelta:
-    return sum(
-        (min(entry.until, moment) - entry.at for entry in explanation.entries
-         if entry.kind == "counted" and entry.at < moment),
-        timedelta(),
-    )
-
 
 # --- Policies and clocks ------------------------------------------------------
 
@@ -452,6 +176,27 @@ class SlaClock:
     as_of: datetime
     first_response: Deadline
     resolution: Deadline
+
+
+def _moment_counted(explanation: Explanation, amount: timedelta) -> datetime | None:
+    """When ``amount`` (no more than the target) had been counted, if before any open pause."""
+    used = timedelta()
+    for entry in explanation.entries:
+        if entry.kind == "start" and not amount:
+            return entry.at
+        if entry.kind == "counted":
+            if used + entry.duration >= amount:
+                return entry.at + (amount - used)
+            used += entry.duration
+    return None
+
+
+def _counted_until(explanation: Explanation, moment: datetime) -> timedelta:
+    return sum(
+        (min(entry.until, moment) - entry.at for entry in explanation.entries
+         if entry.kind == "counted" and entry.at < moment),
+        timedelta(),
+    )
 
 
 def _deadline(

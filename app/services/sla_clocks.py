@@ -24,261 +24,60 @@ Decisions:
 """
 from __future__ import annotations
 
-import functools
-import logging
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from importlib import resources
+from datetime import datetime, timedelta
 
-import holidays
-from cachetools import LRUCache
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core import sla
 from app.core.clock import utcnow
 from app.extensions import db
-from app.models import (
-    Branch,
-    EscalationFiring,
-    EscalationRule,
-    Holiday,
-    Priority,
-    SlaPolicy,
-    StatusSetting,
-    Ticket,
-    TicketEvent,
-    TicketStatus,
-)
+from app.models import EscalationFiring, Priority, SlaPolicy, Ticket, TicketEvent
 from app.models.tickets import OPEN_STATUSES
-
-log = logging.getLogger(__name__)
-
-CLOCKS = ("first_response", "resolution")
-#: (level, trigger, minutes after the moment, who is notified), for each clock of a new policy.
-DEFAULT_LADDER = (
-    (0, "warning", 0, "assignee"),
-    (1, "due", 0, "supervisors"),
-    (2, "due", 240, "admins"),
+from app.services.branch_calendars import calendar_for, custom_holidays, holiday_country, next_opening
+from app.services.sla_policies import (
+    LadderRule,
+    PolicyRules,
+    SlaSettings,
+    core_policy,
+    ensure_default_policies,
 )
-DEFAULT_HOLIDAY_COUNTRY = "CN"
+
+__all__ = [
+    "OPEN_STATUSES",
+    "POLICY_FIELDS",
+    "STATUS_EVENT_KINDS",
+    "LadderRule",
+    "Rung",
+    "SlaSettings",
+    "TicketClock",
+    "calendar_for",
+    "clock_for",
+    "deadline_values",
+    "ensure_default_policies",
+    "fired_rungs",
+    "holiday_country",
+    "measure",
+    "next_opening",
+    "refresh_deadlines",
+    "refresh_open_tickets",
+    "refresh_open_tickets_of_branch",
+    "refresh_open_tickets_of_policy",
+    "reopen_count",
+    "status_events",
+    "status_history",
+    "ticket_state",
+    "update_policy",
+    "write_deadlines",
+]
+
 #: Ticket events that carry a status: "created" has the first one, a reopen has its own kind.
 STATUS_EVENT_KINDS = ("created", "status", "reopened")
 #: Worst first: the state a ticket shows when its two clocks disagree.
 _STATE_ORDER = (sla.SlaState.BREACHED, sla.SlaState.WARNING, sla.SlaState.PAUSED, sla.SlaState.ON_TRACK)
-
-
-# --- Defaults ------------------------------------------------------------------
-
-
-def ensure_default_policies() -> None:
-    """Add the default policy (with its ladder) of every priority that has none, and the status settings.
-
-    Existing rows are left as they are (an admin's edits win). Safe when two processes run it
-    at once: a row the other one added first is skipped.
-    """
-    existing = set(db.session.scalars(select(SlaPolicy.priority)))
-    for priority, default in sla.DEFAULT_POLICIES.items():
-        if priority in existing:
-            continue
-        policy = SlaPolicy(
-            priority=priority,
-            first_response_minutes=_minutes(default.first_response),
-            resolution_minutes=_minutes(default.resolution),
-            business_hours=default.business_hours,
-            warning_percent=round(default.warning_ratio * 100),
-            escalations=[
-                EscalationRule(clock=clock, level=level, trigger=trigger, offset_minutes=offset, target=target)
-                for clock in CLOCKS
-                for level, trigger, offset, target in DEFAULT_LADDER
-            ],
-        )
-        _add_unless_present(policy)
-    known = set(db.session.scalars(select(StatusSetting.status)))
-    for status in TicketStatus:
-        if status.value not in known:
-            _add_unless_present(
-                StatusSetting(status=status.value, pauses_clock=status.value in sla.DEFAULT_PAUSING_STATUSES)
-            )
-
-
-def _add_unless_present(row: object) -> None:
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:
-        log.info("%r was added by another process at the same time", row)
-
-
-def _minutes(duration: timedelta) -> int:
-    return int(duration.total_seconds() // 60)
-
-
-# --- Calendars -----------------------------------------------------------------
-
-
-@functools.cache
-def _zone_countries() -> Mapping[str, str]:
-    """Time zone → ISO country code, from tzdata's zone.tab (one country per zone)."""
-    table = resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8")
-    countries = {}
-    for line in table.splitlines():
-        if line and not line.startswith("#"):
-            country, _coordinates, zone, *_comment = line.split("\t")
-            countries[zone] = country
-    return countries
-
-
-@functools.cache
-def holiday_country(timezone: str) -> str:
-    """Whose public holidays close a branch in ``timezone`` (CN when it cannot be told)."""
-    country = _zone_countries().get(timezone)
-    return country if country in holidays.list_supported_countries() else DEFAULT_HOLIDAY_COUNTRY
-
-
-#: Calendars keep the days they have worked out, so one calendar serves many tickets and sweeps.
-#: Keyed by everything that makes them, so an edit of hours or holidays makes a new one.
-_calendars: LRUCache = LRUCache(maxsize=512)
-_calendars_lock = threading.Lock()
-
-
-def _frozen_hours(opening_hours: Mapping[str, Sequence[Sequence[str]]] | None) -> tuple:
-    return tuple(sorted((day, tuple(tuple(pair) for pair in pairs)) for day, pairs in (opening_hours or {}).items()))
-
-
-def branch_calendar(
-    branch: Branch, holidays_by_branch: Mapping[int | None, Mapping[date, str]], business_hours: bool = True
-) -> sla.Calendar:
-    """The branch's calendar with the custom holidays of ``holidays_by_branch`` (see ``custom_holidays``)."""
-    extra = {**holidays_by_branch.get(None, {}), **holidays_by_branch.get(branch.id, {})}
-    hours = _frozen_hours(branch.opening_hours)
-    always_open = not business_hours or not any(pairs for _day, pairs in hours)
-    key = (branch.timezone, hours, tuple(sorted(extra.items())), always_open)
-    with _calendars_lock:
-        calendar = _calendars.get(key)
-    if calendar is None:
-        calendar = _new_calendar(branch, hours, extra, always_open)
-        with _calendars_lock:
-            _calendars[key] = calendar
-    return calendar
-
-
-def _new_calendar(branch: Branch, hours: tuple, extra: Mapping[date, str], always_open: bool) -> sla.Calendar:
-    try:
-        return sla.Calendar(
-            timezone=branch.timezone,
-            weekly_hours=dict(hours),
-            holiday_country=holiday_country(branch.timezone),
-            extra_holidays=dict(extra),
-            always_open=always_open,
-        )
-    except ValueError as error:
-        # Hours are checked when a branch is edited; one bad old row must not stop every clock.
-        log.error("branch %s: calendar %s %r is invalid (%s); counting around the clock",
-                  branch.id, branch.timezone, hours, error)
-    try:
-        return sla.Calendar(timezone=branch.timezone, holiday_country=None, always_open=True)
-    except ValueError:
-        return sla.Calendar(timezone="UTC", holiday_country=None, always_open=True)
-
-
-def next_opening(calendar: sla.Calendar, now: datetime) -> datetime:
-    """``now`` while the calendar is open, else the moment it opens next."""
-    for opens, _closes in sla.open_intervals(calendar, now, now + timedelta(days=400)):
-        return opens
-    return now
-
-
-def custom_holidays(branch_ids: Iterable[int] | None = None) -> dict[int | None, dict[date, str]]:
-    """Custom closed days by branch id (None: every branch), for the given branches or all."""
-    query = select(Holiday.branch_id, Holiday.day, Holiday.name)
-    if branch_ids is not None:
-        query = query.where((Holiday.branch_id.is_(None)) | Holiday.branch_id.in_(list(branch_ids)))
-    found: dict[int | None, dict[date, str]] = {}
-    for branch_id, day, name in db.session.execute(query):
-        found.setdefault(branch_id, {})[day] = name
-    return found
-
-
-# --- Settings read once per sweep or request -------------------------------------
-
-
-@dataclass(frozen=True)
-class LadderRule:
-    """An ``EscalationRule`` row as plain values (read once per sweep, outliving its commits)."""
-
-    id: int
-    level: int
-    clock: str
-    trigger: str
-    offset_minutes: int
-    target: str
-    action: str
-    move_to_department_id: int | None
-
-    @classmethod
-    def of(cls, row: EscalationRule) -> LadderRule:
-        return cls(row.id, row.level, row.clock, row.trigger, row.offset_minutes, row.target, row.action,
-                   row.move_to_department_id)
-
-
-@dataclass(frozen=True)
-class PolicyRules:
-    """A priority's policy as the core reads it, with its ladder."""
-
-    policy: sla.SlaPolicy
-    rules: tuple[LadderRule, ...]
-
-
-class SlaSettings:
-    """Policies, ladders, pausing statuses and custom holidays, read once and used for many tickets."""
-
-    def __init__(self, holidays_by_branch: dict[int | None, dict[date, str]] | None = None) -> None:
-        rows = db.session.scalars(select(SlaPolicy).options(selectinload(SlaPolicy.escalations))).all()
-        self.policies: dict[str, PolicyRules] = {
-            row.priority: PolicyRules(
-                core_policy(row), tuple(LadderRule.of(rule) for rule in row.escalations if rule.active)
-            )
-            for row in rows
-        }
-        settings = db.session.execute(select(StatusSetting.status, StatusSetting.pauses_clock)).all()
-        self.pausing_statuses = (
-            frozenset(status for status, pauses in settings if pauses) if settings else sla.DEFAULT_PAUSING_STATUSES
-        )
-        self._holidays = holidays_by_branch
-
-    def rules_for(self, priority: str) -> PolicyRules:
-        """The stored policy of ``priority``, or the core default without a ladder when none is stored."""
-        found = self.policies.get(str(priority))
-        return found or PolicyRules(sla.DEFAULT_POLICIES[str(priority)], ())
-
-    def calendar(self, branch: Branch, business_hours: bool = True) -> sla.Calendar:
-        if self._holidays is None:
-            self._holidays = custom_holidays()
-        return branch_calendar(branch, self._holidays, business_hours)
-
-
-def core_policy(row: SlaPolicy) -> sla.SlaPolicy:
-    return sla.SlaPolicy(
-        priority=row.priority,
-        first_response=timedelta(minutes=row.first_response_minutes),
-        resolution=timedelta(minutes=row.resolution_minutes),
-        business_hours=row.business_hours,
-        warning_ratio=row.warning_percent / 100,
-    )
-
-
-def calendar_for(branch: Branch, policy: SlaPolicy | sla.SlaPolicy | None = None) -> sla.Calendar:
-    """The calendar a policy's clocks run on at ``branch``: its hours and holidays, or 24x7.
-
-    Without a policy: the branch's business calendar (when notifications are delivered).
-    """
-    business_hours = policy is None or policy.business_hours
-    return branch_calendar(branch, custom_holidays([branch.id]), business_hours)
 
 
 # --- Clocks --------------------------------------------------------------------

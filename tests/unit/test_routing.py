@@ -10,11 +10,11 @@ from app.core.routing import (
     RoutingSettings,
     Rule,
     categorise,
-    find_keywords,
     is_negative,
     route,
-    rule_problems,
 )
+from app.core.routing_keywords import find_keywords
+from app.core.routing_rule_checks import rule_problems
 
 # The default questionnaire of questionnaire_templates, as routing sees it.
 QUESTIONS = {

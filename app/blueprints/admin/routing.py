@@ -14,7 +14,7 @@ from app.forms.admin_routing import OPERATOR_LABELS, PastedAnswersForm, PickedRe
 from app.i18n import local_time
 from app.models import Branch, Department, Response, RoutingRule
 from app.services import routing_rules, tickets
-from app.services.routing_rules import RuleError
+from app.services.routing_rule_editor import RuleError
 from app.services.survey_plans import plan_for
 
 bp = Blueprint("routing", __name__, url_prefix="/routing")
