@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
+    app.url_map.merge_slashes = False  # /s//x is no survey: 404, not a redirect to another token
     configure_settings(app, test_config)
     configure_extensions(app)
     configure_security(app)

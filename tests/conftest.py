@@ -15,12 +15,20 @@ PG_URL = os.environ.get("LOOPDESK_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("LOOPDESK_TEST_REDIS_URL")
 
 
+def _checkout_tag() -> str:
+    """A short tag of this checkout's folder: two checkouts' suites on one PostgreSQL never share a database."""
+    import hashlib
+
+    folder = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.environ.get("LOOPDESK_TEST_DATABASE_TAG") or hashlib.sha1(folder.encode()).hexdigest()[:8]
+
+
 def _postgres_database(worker: str) -> str:
     """A database of this xdist worker's own, made fresh for the session."""
     import psycopg
 
     parts = urlsplit(PG_URL)
-    name = f"loopdesk_test_{worker}"
+    name = f"loopdesk_test_{_checkout_tag()}_{worker}"
     admin_url = parts._replace(scheme="postgresql", path="/postgres").geturl()
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
