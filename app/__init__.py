@@ -20,6 +20,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_extensions(app)
     configure_security(app)
     configure_i18n(app)
+    configure_jobs(app)
     configure_blueprints(app)
     configure_errors(app)
     configure_cli(app)
@@ -130,6 +131,12 @@ def configure_i18n(app: Flask) -> None:
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     register_template_helpers(app)
+
+
+def configure_jobs(app: Flask) -> None:
+    from app.jobs import files
+
+    files.init_app(app)
 
 
 def configure_blueprints(app: Flask) -> None:

@@ -40,7 +40,8 @@ def create_admin(username: str, password: str, email: str | None, display_name: 
     from sqlalchemy import func
 
     from app.models import Role, User
-    from app.services import audit, people_admin
+    from app.services import audit
+    from app.services.people import admin as people_admin
 
     username = username.strip()
     if not people_admin.USERNAME_PATTERN.fullmatch(username):

@@ -11,10 +11,13 @@ from app.core.clock import utcnow
 from app.core.reference import new_reference_code
 from app.extensions import db
 from app.models import Answer, Branch, Department, QrCode, Response, Role, User
-from app.services import rollups, routing_rules, sla_clocks, tickets
-from app.services.qr_codes import survey_url
-from app.services.questionnaire_templates import create_default_questionnaire
-from app.services.survey_plans import plan_for
+from app.services.insight import rollups
+from app.services.routing import stored
+from app.services.sla import clocks as sla_clocks, policies
+from app.services.tickets import opening
+from app.services.branches.qr_codes import survey_url
+from app.services.questionnaires.templates import create_default_questionnaire
+from app.services.survey.plans import plan_for
 
 OPENING_HOURS = {day: [["10:00", "22:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
@@ -75,8 +78,8 @@ def seed_demo(responses: int = 300, seed: int = 7) -> bool:
         db.session.add(user)
     questionnaire = create_default_questionnaire()
     _past_responses(rng, list(branches.values()), questionnaire.current_version_id, responses)
-    routing_rules.seed_default_rules()
-    sla_clocks.ensure_default_policies()
+    stored.seed_default_rules()
+    policies.ensure_default_policies()
     _recent_tickets()
     rollups.rebuild_all()  # the past responses were written directly, not through the after-submit job
     db.session.commit()
@@ -97,7 +100,7 @@ def _recent_tickets(wanted: int = 8, looked_at: int = 80) -> None:
     for response_id, submitted_at in recent:
         if opened == wanted:
             break
-        if tickets.open_from_response(response_id, now=submitted_at) is not None:
+        if opening.open_from_response(response_id, now=submitted_at) is not None:
             opened += 1
     sla_clocks.refresh_open_tickets()
 

@@ -98,7 +98,7 @@ def seed(url: str, rows: int, seed_value: int = 5) -> dict:
     from app.demo import seed_demo
     from app.extensions import db
     from app.models import Answer, Branch, Questionnaire, Response
-    from app.services.survey_plans import plan_for
+    from app.services.survey.plans import plan_for
 
     if url.startswith("postgresql"):
         _postgres(url, drop=False)
@@ -163,8 +163,9 @@ def new_run(url: str, file_format: str) -> tuple[int, int, int]:
     from app.extensions import db
     from app.models import JobRun, QuestionType, Response, User
     from app.services import exports
-    from app.services.insight_filters import InsightFilter
-    from app.services.survey_plans import plan_for
+    from app.services.exports import responses as exports_responses
+    from app.services.insight.filters import InsightFilter
+    from app.services.survey.plans import plan_for
 
     app = _app(url)
     with app.app_context():
@@ -176,7 +177,7 @@ def new_run(url: str, file_format: str) -> tuple[int, int, int]:
         responses = db.session.scalar(select(func.count(Response.id)).where(Response.submitted_at.is_not(None)))
         version_ids = db.session.scalars(select(Response.version_id).distinct()).all()
         keys = {q.key for v in version_ids for q in plan_for(v).questions if q.type != QuestionType.CONTACT}
-        return run.id, responses, len(exports.RESPONSE_COLUMNS) + len(keys)
+        return run.id, responses, len(exports_responses.RESPONSE_COLUMNS) + len(keys)
 
 
 def measure(url: str, run_id: int) -> None:

@@ -194,13 +194,14 @@ def creation_slots(app, start: datetime, end: datetime) -> dict[int, tuple[list[
     from app.core import sla
     from app.extensions import db
     from app.models import Branch
-    from app.services import sla_clocks
+    from app.services.branches import calendars as branches_calendars
+    from app.services.sla import clocks
 
     slots = {}
     with app.app_context():
         for branch in db.session.query(Branch):
             minutes, weights, total = [], [], 0.0
-            for opens, closes in sla.open_intervals(sla_clocks.calendar_for(branch), start, end):
+            for opens, closes in sla.open_intervals(branches_calendars.calendar_for(branch), start, end):
                 moment = opens
                 while moment < closes:
                     total += math.exp(-((end - moment) / AGE_DECAY))
@@ -301,7 +302,8 @@ def insert_tickets(app, count: int, start: datetime, end: datetime, seed: int) -
 
 def seed(args) -> dict:
     """Fresh database, migrations, demo, 100,000 tickets, their deadlines, then the backlog swept."""
-    from app.services import escalations, sla_clocks
+    from app.services.branches import calendars as branches_calendars
+    from app.services.sla import clocks, escalations
 
     figures: dict = {}
     started = time.perf_counter()
@@ -310,7 +312,7 @@ def seed(args) -> dict:
     flask("demo", "--responses", "50")
     figures["migrate_and_demo_seconds"] = round(time.perf_counter() - started, 2)
     app = make_app()
-    first_sweep = sweep_moment(datetime.now(UTC), sla_clocks.holiday_country)
+    first_sweep = sweep_moment(datetime.now(UTC), branches_calendars.holiday_country)
     settled = first_sweep - timedelta(seconds=args.sweep_every)
     print(f"== virtual clock: tickets opened over the {args.days} days before {settled:%Y-%m-%d %H:%M:%S} UTC; "
           f"the backlog swept then, the measured sweeps after it ({args.sweep_gaps} s)")
@@ -327,10 +329,10 @@ def seed(args) -> dict:
         from app.extensions import db
 
         started = time.perf_counter()
-        refreshed = sla_clocks.refresh_open_tickets(now=settled)
+        refreshed = clocks.refresh_open_tickets(now=settled)
         db.session.commit()
         figures["refresh_open_tickets"] = {"tickets": refreshed, "seconds": round(time.perf_counter() - started, 2)}
-    print(f"   sla_clocks.refresh_open_tickets(now=…): {refreshed:,} tickets in "
+    print(f"   clocks.refresh_open_tickets(now=…): {refreshed:,} tickets in "
           f"{figures['refresh_open_tickets']['seconds']:.1f} s")
     with connect() as conn:
         due = conn.execute("SELECT count(*) FROM tickets WHERE next_deadline_at <= %s", (settled,)).fetchone()[0]
@@ -373,7 +375,7 @@ def run_sweeps(gaps: list[int]) -> list[dict]:
     from app.extensions import db
     from app.models import Ticket
     from app.models.tickets import OPEN_STATUSES
-    from app.services import escalations
+    from app.services.sla import escalations
 
     app = make_app()
     clock = datetime.fromisoformat(meta("clock"))

@@ -15,7 +15,7 @@ PG_URL = os.environ.get("LOOPDESK_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("LOOPDESK_TEST_REDIS_URL")
 
 
-def _checkout_tag() -> str:
+def checkout_tag() -> str:
     """A short tag of this checkout's folder: two checkouts' suites on one PostgreSQL never share a database."""
     import hashlib
 
@@ -28,7 +28,7 @@ def _postgres_database(worker: str) -> str:
     import psycopg
 
     parts = urlsplit(PG_URL)
-    name = f"loopdesk_test_{_checkout_tag()}_{worker}"
+    name = f"loopdesk_test_{checkout_tag()}_{worker}"
     admin_url = parts._replace(scheme="postgresql", path="/postgres").geturl()
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -22,10 +22,10 @@ from app.jobs import enqueue
 from app.jobs.notifications import send_email
 from app.models import ImprovementAction, Role, Ticket
 from app.permissions import role_required
-from app.services import improvement_action_queries as action_queries
-from app.services import improvement_action_replies as customer_replies
+from app.services.improvement_actions import queries as action_queries
+from app.services.improvement_actions import replies as customer_replies
 from app.services import improvement_actions as actions
-from app.services.improvement_action_queries import ActionFilter
+from app.services.improvement_actions.queries import ActionFilter
 from app.services.improvement_actions import Refused
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")

@@ -12,7 +12,7 @@ from app.core.clock import utcnow
 from app.extensions import db, limiter
 from app.forms.auth import LoginForm, SetPasswordForm
 from app.models import Role, User
-from app.services import people_admin
+from app.services.people import admin
 
 bp = Blueprint("auth", __name__)
 
@@ -50,18 +50,18 @@ def login():
 def set_password(token: str):
     """Where an invitation or a password reset link lands: choose a password, then signed in."""
     try:
-        user = people_admin.user_for_link(token)
-    except people_admin.LinkProblem as problem:
+        user = admin.user_for_link(token)
+    except admin.LinkProblem as problem:
         return render_template("auth/set_password.html", problem=str(problem)), 410
     form = SetPasswordForm()
     if form.validate_on_submit():
-        problem = people_admin.password_problem(form.password.data, user.username)
+        problem = admin.password_problem(form.password.data, user.username)
         if problem:
             form.password.errors.append(problem)
         elif form.confirm.data != form.password.data:
             form.confirm.errors.append(_("The two passwords differ."))
         else:
-            people_admin.set_password_from_link(user, form.password.data)
+            admin.set_password_from_link(user, form.password.data)
             logout_user()
             login_user(user)
             user.last_login_at = utcnow()

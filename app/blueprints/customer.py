@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, render_template, request, session
 from flask_babel import force_locale
 
 from app.extensions import limiter
-from app.services import customer_status
+from app.services.tickets import customer_status
 
 bp = Blueprint("customer", __name__)
 

@@ -10,8 +10,8 @@ from app.i18n import current_locale
 from app.models import Role
 from app.permissions import role_required
 from app.services import exports
-from app.services.insight_filters import InsightFilter
-from app.services.ticket_queries import branches_in_scope
+from app.services.insight.filters import InsightFilter
+from app.services.tickets.queries import branches_in_scope
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 

@@ -11,8 +11,14 @@ from app.core.insight import Grain
 from app.extensions import db, talisman
 from app.models import Role
 from app.permissions import role_required
-from app.services import charts, dashboard
-from app.services.insight_filters import InsightFilter
+from app.services import dashboard
+from app.services.dashboard import (
+    charts,
+    figures as dashboard_figures,
+    selection as dashboard_selection,
+    tickets as dashboard_tickets,
+)
+from app.services.insight.filters import InsightFilter
 
 bp = Blueprint("insight", __name__, url_prefix="/insight")
 
@@ -29,9 +35,9 @@ TARGET_LABELS = {
 LEVEL_LABELS = {"first": _l("first-level"), "key": _l("key issue")}
 
 
-def _selection() -> dashboard.Selection:
+def _selection() -> dashboard_selection.Selection:
     wanted = InsightFilter.from_args(request.args)
-    return dashboard.resolve(current_user, wanted, dashboard.home_today(), request.args.get("grain"))
+    return dashboard_selection.resolve(current_user, wanted, dashboard.home_today(), request.args.get("grain"))
 
 
 @bp.get("/")
@@ -43,7 +49,7 @@ def index():
     figures = dashboard.build(selection, dashboard.home_today())
     as_of, waiting = dashboard.figures_as_of(selection, utcnow())
     args = dashboard.filter_args(selection)
-    visible = dashboard.visible_branches(current_user)
+    visible = dashboard_selection.visible_branches(current_user)
     chart_args = {**args, "grain": selection.grain.value}
 
     def responses_url(**extra) -> str:
@@ -83,21 +89,21 @@ def index():
     )
 
 
-def _trend_chart(selection: dashboard.Selection) -> bytes:
-    return charts.trend_svg(dashboard.trend(selection), selection.grain)
+def _trend_chart(selection: dashboard_selection.Selection) -> bytes:
+    return charts.trend_svg(dashboard_figures.trend(selection), selection.grain)
 
 
-def _dimensions_chart(selection: dashboard.Selection) -> bytes:
-    _headline, rows = dashboard.headline_and_dimensions(selection)
+def _dimensions_chart(selection: dashboard_selection.Selection) -> bytes:
+    _headline, rows = dashboard_figures.headline_and_dimensions(selection)
     return charts.dimensions_svg(rows)
 
 
-def _branches_chart(selection: dashboard.Selection) -> bytes:
-    return charts.branches_svg(dashboard.branch_league(selection))
+def _branches_chart(selection: dashboard_selection.Selection) -> bytes:
+    return charts.branches_svg(dashboard_figures.branch_league(selection))
 
 
-def _categories_chart(selection: dashboard.Selection) -> bytes:
-    return charts.categories_svg(dashboard.ticket_sums(selection).categories)
+def _categories_chart(selection: dashboard_selection.Selection) -> bytes:
+    return charts.categories_svg(dashboard_tickets.ticket_sums(selection).categories)
 
 
 CHARTS = {

@@ -7,7 +7,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.models import QrCode, Role
 from app.permissions import can_manage_branch, role_required
-from app.services.qr_codes import download_filename, poster_pdf, qr_png, qr_svg, survey_url
+from app.services.branches.qr_codes import download_filename, poster_pdf, qr_png, qr_svg, survey_url
 
 bp = Blueprint("qr", __name__, url_prefix="/qr")
 

@@ -10,9 +10,9 @@ from app.extensions import db, htmx
 from app.models import Role
 from app.models.responses import QUALITY_CLEARED, QUALITY_CONFIRMED
 from app.permissions import role_required
-from app.services import quality_review
-from app.services.quality_review import ReviewFilter
-from app.services.ticket_queries import branches_in_scope
+from app.services.insight import quality_review
+from app.services.insight.quality_review import ReviewFilter
+from app.services.tickets.queries import branches_in_scope
 
 bp = Blueprint("quality", __name__, url_prefix="/quality")
 

@@ -8,8 +8,8 @@ from jinja2_fragments.flask import render_block
 from app.extensions import htmx
 from app.models import Role
 from app.permissions import role_required
-from app.services import responses as response_service
-from app.services.survey_plans import plan_for
+from app.services.survey import responses as response_service
+from app.services.survey.plans import plan_for
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 

@@ -10,11 +10,11 @@ from app.extensions import db
 from app.i18n import join_list
 from app.models import Role
 from app.permissions import role_required
-from app.services import board
+from app.services.sla import board
 from app.services import notifications as notification_service
-from app.services import ticket_queries
+from app.services.tickets import queries
 from app.services import tickets as ticket_service
-from app.services.tickets import StaleTicket, TicketError
+from app.services.tickets.errors import StaleTicket, TicketError
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 
@@ -35,9 +35,9 @@ def board_page():
             "resolved": board.TARGET_RESOLVED,
         },
         escalations=notification_service.inbox(current_user, now, kinds=("escalation",), unread_only=True),
-        at_risk=ticket_queries.queue(current_user, mine=False, at_risk=True, limit=50)
-        + ticket_queries.queue(current_user, mine=False, breached=True, limit=50),
-        assignable=ticket_queries.users_in_scope(current_user),
+        at_risk=queries.queue(current_user, mine=False, at_risk=True, limit=50)
+        + queries.queue(current_user, mine=False, breached=True, limit=50),
+        assignable=queries.users_in_scope(current_user),
         now=now,
     )
 
@@ -50,10 +50,10 @@ def reassign():
     assignee_id = request.form.get("assignee_id", type=int)
     moved, skipped = [], []
     for ticket_id in ids:
-        ticket = ticket_queries.ticket_for(current_user, ticket_id)
+        ticket = queries.ticket_for(current_user, ticket_id)
         if ticket is None:
             continue
-        assignee = ticket_queries.assignable_user(ticket, assignee_id)
+        assignee = queries.assignable_user(ticket, assignee_id)
         try:
             if assignee is None:
                 raise TicketError(_("not in this ticket's department and branch"))

@@ -15,10 +15,10 @@ from app.forms.survey import KEY_PATTERN, build_step_form
 from app.i18n import current_locale
 from app.jobs import enqueue
 from app.jobs.responses import response_submitted
-from app.services import surveys
-from app.services.survey_entries import SurveyEntry, SurveyUnavailable, Unavailable, open_survey
+from app.services.survey import submitting
+from app.services.survey.entries import open_survey, SurveyEntry, SurveyUnavailable, Unavailable
 from app.models import QuestionType
-from app.services.surveys import AlreadySubmitted, StepInput
+from app.services.survey.submitting import AlreadySubmitted, StepInput
 
 bp = Blueprint("survey", __name__)
 
@@ -134,24 +134,24 @@ def show(token: str):
     except SurveyUnavailable as error:
         return _unavailable(error)
     ref = _draft_ref(token, create=False)
-    draft = surveys.read_draft(ref["key"]) if ref else None
+    draft = submitting.read_draft(ref["key"]) if ref else None
     if ref is not None and draft is not None and draft.submitted_at is not None:
         _forget_draft(token)
         ref, draft = None, None
-    plan = surveys.plan_of(entry, draft)
+    plan = submitting.plan_of(entry, draft)
     if plan is None:
         return _unavailable(SurveyUnavailable(Unavailable.CLOSED, entry.branch_name))
     if ref is None:
         session.pop("thanks", None)
         ref = _draft_ref(token, create=True)
-        surveys.count_scan(entry)
+        submitting.count_scan(entry)
         db.session.commit()
     return _step_page(entry, plan, ref["key"], draft, asked=request.args.get("step", type=int))
 
 
 def _step_page(entry: SurveyEntry, plan, key: str, draft, asked: int | None, push: bool = False):
     """The step the customer asked for if it is open to them, else the first unfinished one."""
-    answers = surveys.answers_of(draft, plan)
+    answers = submitting.answers_of(draft, plan)
     steps = plan.visible_steps(answers)
     next_step = plan.next_step(answers, draft.furthest_step if draft else 0)
     step = asked if asked in steps and (next_step is None or asked <= next_step) else next_step or steps[-1]
@@ -200,15 +200,15 @@ def answer(token: str):
     except SurveyUnavailable as error:
         return _unavailable(error)
     key = request.form.get("key", "")
-    draft = surveys.read_draft(key) if re.match(KEY_PATTERN, key) else None
+    draft = submitting.read_draft(key) if re.match(KEY_PATTERN, key) else None
     if draft is not None and draft.qr_code_id != entry.qr_id:
         abort(400)
     if draft is not None and draft.submitted_at is not None:
         return _to_thanks(token)
-    plan = surveys.plan_of(entry, draft)
+    plan = submitting.plan_of(entry, draft)
     if plan is None:
         return _unavailable(SurveyUnavailable(Unavailable.CLOSED, entry.branch_name))
-    answers = surveys.answers_of(draft, plan)
+    answers = submitting.answers_of(draft, plan)
     steps = plan.visible_steps(answers)
     next_step = plan.next_step(answers, draft.furthest_step if draft else 0)
     step = request.form.get("step", type=int)
@@ -231,7 +231,7 @@ def answer(token: str):
         contact=form.contact_details(),
     )
     try:
-        draft, submitted = surveys.save_step(entry, plan, data, draft)
+        draft, submitted = submitting.save_step(entry, plan, data, draft)
         db.session.commit()
     except AlreadySubmitted:
         db.session.rollback()
@@ -269,7 +269,7 @@ def thanks(token: str):
         return _unavailable(error)
     done = session.get("thanks") or {}
     reference_code = done.get("ref") if done.get("token") == token else None
-    plan = surveys.plan_of(entry, None)
+    plan = submitting.plan_of(entry, None)
     return render_template(
         "survey/thanks.html",
         entry=entry,

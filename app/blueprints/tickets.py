@@ -12,10 +12,11 @@ from app.extensions import db, htmx
 from app.forms.tickets import NewTicketForm
 from app.models import Role
 from app.permissions import role_required
-from app.services import sla_clocks
-from app.services import ticket_queries
+from app.services.sla import clocks
+from app.services.tickets import queries
 from app.services import tickets as ticket_service
-from app.services.tickets import StaleTicket, TicketError
+from app.services.tickets import opening
+from app.services.tickets.errors import StaleTicket, TicketError
 
 bp = Blueprint("tickets", __name__, url_prefix="/staff")
 
@@ -50,13 +51,13 @@ def queue():
     filters = {
         "view": request.args.get("view", "mine") if request.args.get("view") in ("mine", "all") else "mine",
         "status": request.args.get("status")
-        if request.args.get("status") in labels.STATUS_LABELS or request.args.get("status") == ticket_queries.ANY_STATUS
+        if request.args.get("status") in labels.STATUS_LABELS or request.args.get("status") == queries.ANY_STATUS
         else None,
         "priority": request.args.get("priority") if request.args.get("priority") in labels.PRIORITY_LABELS else None,
         "branch": request.args.get("branch", type=int),
         "risk": request.args.get("risk") if request.args.get("risk") in ("at_risk", "breached") else None,
     }
-    rows = ticket_queries.queue(
+    rows = queries.queue(
         current_user,
         mine=filters["view"] == "mine",
         status=filters["status"],
@@ -64,12 +65,12 @@ def queue():
         branch_id=filters["branch"],
         at_risk=filters["risk"] == "at_risk",
         breached=filters["risk"] == "breached",
-        narrowed=ticket_queries.TicketFilter.from_args(request.args),
+        narrowed=queries.TicketFilter.from_args(request.args),
     )
     context = {
         "tickets": rows,
         "filters": filters,
-        "branches": ticket_queries.branches_in_scope(current_user),
+        "branches": queries.branches_in_scope(current_user),
         "now": utcnow(),
     }
     headers = {"Vary": "HX-Request"}
@@ -79,7 +80,7 @@ def queue():
 
 
 def _ticket_or_404(ticket_id: int):
-    ticket = ticket_queries.ticket_for(current_user, ticket_id)
+    ticket = queries.ticket_for(current_user, ticket_id)
     if ticket is None:
         abort(404)
     return ticket
@@ -87,15 +88,15 @@ def _ticket_or_404(ticket_id: int):
 
 def _ticket_page(ticket, status: int = 200, **extra):
     now = utcnow()
-    clock = sla_clocks.clock_for(ticket, now)
+    clock = clocks.clock_for(ticket, now)
     context = {
         "ticket": ticket,
         "seen_version": ticket_service.page_version(ticket),
         "now": now,
         "next_statuses": ticket_service.next_statuses(ticket.status),
-        "assignable": ticket_queries.assignable_users(ticket),
+        "assignable": queries.assignable_users(ticket),
         "explanations": [(_("First response"), clock.first_response), (_("Resolution"), clock.resolution)],
-        "others": ticket_queries.other_viewers(ticket, current_user, now),
+        "others": queries.other_viewers(ticket, current_user, now),
         **extra,
     }
     return render_template("tickets/show.html", **context), status
@@ -105,7 +106,7 @@ def _ticket_page(ticket, status: int = 200, **extra):
 @role_required(*STAFF)
 def show(ticket_id: int):
     ticket = _ticket_or_404(ticket_id)
-    ticket_queries.touch_viewer(ticket, current_user, utcnow())
+    queries.touch_viewer(ticket, current_user, utcnow())
     db.session.commit()
     return _ticket_page(ticket)
 
@@ -115,9 +116,9 @@ def show(ticket_id: int):
 def viewers(ticket_id: int):
     ticket = _ticket_or_404(ticket_id)
     now = utcnow()
-    ticket_queries.touch_viewer(ticket, current_user, now)
+    queries.touch_viewer(ticket, current_user, now)
     db.session.commit()
-    return render_template("tickets/_viewers.html", others=ticket_queries.other_viewers(ticket, current_user, now))
+    return render_template("tickets/_viewers.html", others=queries.other_viewers(ticket, current_user, now))
 
 
 ACTIONS = ("claim", "assign", "status", "priority", "message")
@@ -154,7 +155,7 @@ def _perform(ticket, action: str, seen: int, body: str) -> None:
     if action == "claim":
         ticket_service.claim(ticket, current_user, seen_version=seen)
     elif action == "assign":
-        assignee = ticket_queries.assignable_user(ticket, form.get("assignee_id", type=int))
+        assignee = queries.assignable_user(ticket, form.get("assignee_id", type=int))
         if assignee is None:
             raise TicketError(_("Choose someone who works on this ticket's department and branch."))
         ticket_service.assign(ticket, current_user, assignee, seen_version=seen)
@@ -174,9 +175,9 @@ def _perform(ticket, action: str, seen: int, body: str) -> None:
 @role_required(*STAFF)
 def new():
     form = NewTicketForm()
-    form.fill_choices(ticket_queries.branches_in_scope(current_user), ticket_queries.departments_in_scope(current_user))
+    form.fill_choices(queries.branches_in_scope(current_user), queries.departments_in_scope(current_user))
     if form.validate_on_submit():
-        ticket = ticket_service.create_ticket(current_user, **form.ticket_fields())
+        ticket = opening.create_ticket(current_user, **form.ticket_fields())
         db.session.commit()
         return redirect(url_for("tickets.show", ticket_id=ticket.id), 303)
     status = 422 if form.errors else 200

@@ -6,7 +6,8 @@ from flask_login import current_user
 
 from app.models import Role
 from app.permissions import role_required
-from app.services import dashboard, open_answers
+from app.services.dashboard import selection as dashboard_selection
+from app.services.insight import open_answers
 
 bp = Blueprint("words", __name__, url_prefix="/insight/words")
 
@@ -15,7 +16,7 @@ def _page_context(chosen: open_answers.WordsSelection) -> dict:
     return {
         "chosen": chosen,
         "selection": chosen.selection,
-        "branches": dashboard.visible_branches(current_user),
+        "branches": dashboard_selection.visible_branches(current_user),
         "questions": open_answers.text_questions(),
         "limit": open_answers.ANSWER_LIMIT,
     }

@@ -13,9 +13,9 @@ from app.forms.admin_people import CheckboxesField
 from app.forms.base import LoopdeskForm
 from app.i18n import LANGUAGE_NAMES, text
 from app.models import Branch, ImprovementAction, User
-from app.services.improvement_action_queries import MAX_TITLE
-from app.services.improvement_action_replies import REPLY_LANGUAGES
-from app.services.improvement_actions import FISHBONE_LABELS, GENERAL, MAX_TEXT, MAX_WHYS, ActionValues
+from app.services.improvement_actions.queries import MAX_TITLE
+from app.services.improvement_actions.replies import REPLY_LANGUAGES
+from app.services.improvement_actions import ActionValues, FISHBONE_LABELS, GENERAL, MAX_TEXT, MAX_WHYS
 
 WHY_FIELDS = tuple(f"why_{i}" for i in range(1, MAX_WHYS + 1))
 

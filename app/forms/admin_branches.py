@@ -15,7 +15,7 @@ from wtforms.widgets import TimeInput
 from app.core.calendars import WEEKDAYS, WHOLE_WEEK
 from app.forms.base import LoopdeskForm
 from app.i18n import text
-from app.services.branch_admin import GENERAL, BranchValues, CodeValues
+from app.services.branches.admin import BranchValues, CodeValues, GENERAL
 
 DAY_NAMES = {
     "mon": _l("Monday"), "tue": _l("Tuesday"), "wed": _l("Wednesday"), "thu": _l("Thursday"),

@@ -11,7 +11,7 @@ from app.forms.base import LoopdeskForm
 from app.forms.survey import EMAIL_PATTERN
 from app.i18n import LANGUAGE_NAMES
 from app.models import Branch, Department, Role
-from app.services.people_admin import UserFields
+from app.services.people.admin import UserFields
 
 ROLE_NAMES = {Role.STAFF.value: _l("Staff"), Role.SUPERVISOR.value: _l("Supervisor"), Role.ADMIN.value: _l("Admin")}
 ROLE_LABELS = {

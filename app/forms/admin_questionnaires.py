@@ -30,7 +30,9 @@ from app.core.questionnaire_checks import OPTION_VALUE_PATTERN, OptionSpec, Prob
 from app.core.skip_logic import OPERATORS
 from app.forms.base import LoopdeskForm
 from app.i18n import LANGUAGE_NAMES, text
-from app.services.questionnaire_builder import DimensionInput, QuestionInput, RuleInput
+from app.services.questionnaires.dimensions import DimensionInput
+from app.services.questionnaires.questions import QuestionInput
+from app.services.questionnaires.skip_rules import RuleInput
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,39}\Z"
 #: The local date and time as a browser's datetime-local input sends it.

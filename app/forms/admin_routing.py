@@ -11,7 +11,7 @@ from app.core.routing import AnswerCondition
 from app.forms.admin_people import CheckboxesField
 from app.forms.base import LoopdeskForm
 from app.models import Branch, Department, RoutingRule
-from app.services.routing_rule_editor import RuleFields, split_keywords
+from app.services.routing.editor import RuleFields, split_keywords
 
 OPERATOR_LABELS = {
     "lte": "≤", "lt": "<", "eq": "=", "ne": "≠", "gte": "≥", "gt": ">",

@@ -2,7 +2,7 @@
 
 Durations are typed as a number with a unit (minutes or hours; 1.5 hours is 90 minutes).
 The forms only read what was typed; whether a value is allowed is decided by
-``app.services.sla_settings`` and shown at the field by ``show``.
+``app.services.sla.settings`` and shown at the field by ``show``.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from wtforms.validators import InputRequired, ValidationError
 from app import labels
 from app.forms.base import LoopdeskForm
 from app.models import Department, EscalationRule, SlaPolicy
-from app.services.sla_settings import SettingError
+from app.services.sla.settings import SettingError
 
 NUMBER = re.compile(r"^-?\d{1,9}([.,]\d{1,4})?$")
 WHOLE_NUMBER = re.compile(r"^-?\d{1,9}$")

@@ -11,7 +11,7 @@ class LoginForm(LoopdeskForm):
 
 
 class SetPasswordForm(LoopdeskForm):
-    """The page an invitation or reset link opens; the rules are app.services.people_admin.password_problem."""
+    """The page an invitation or reset link opens; the rules are app.services.people.admin.password_problem."""
 
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
     confirm = PasswordField(_l("The same password again"), validators=[DataRequired(), Length(max=200)])

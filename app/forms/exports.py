@@ -9,7 +9,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.forms.base import LoopdeskForm
 from app.i18n import LANGUAGE_NAMES
-from app.services.insight_filters import MAX_DATE, MIN_DATE, InsightFilter
+from app.services.insight.filters import InsightFilter, MAX_DATE, MIN_DATE
 
 
 class ExportForm(LoopdeskForm):

@@ -14,8 +14,8 @@ from app.forms.base import LoopdeskForm
 from app.core.scoring import CSAT_MAX, CSAT_MIN, NPS_MAX, NPS_MIN
 from app.core.skip_logic import AnswerValue
 from app.models import QuestionType
-from app.services.survey_plans import PlannedQuestion
-from app.services.surveys import ContactDetails
+from app.services.survey.plans import PlannedQuestion
+from app.services.survey.submitting import ContactDetails
 
 CSAT_VALUES = tuple(range(CSAT_MIN, CSAT_MAX + 1))
 NPS_VALUES = tuple(range(NPS_MIN, NPS_MAX + 1))

@@ -56,9 +56,11 @@ def enqueue(func: Callable[..., Any], *args: Any, timeout: int = 300) -> bool:
 
 
 def job_context() -> AbstractContextManager:
-    """An app context for a job: the caller's when run in process, a new app in an RQ worker."""
+    """The app context a job runs in: the caller's when run in process, the worker's in `flask jobs worker`.
+
+    The worker command runs inside the app's context, and RQ's work horse is a fork of it, so every
+    job finds the app the worker built once; a job that finds none was started outside both.
+    """
     if has_app_context():
         return nullcontext()
-    from app import create_app
-
-    return create_app().app_context()
+    raise RuntimeError("a Loopdesk job runs in process or in `flask jobs worker`, which provide the app")

@@ -6,8 +6,8 @@ from app.extensions import db
 from app.jobs import job_context
 from app.jobs.insight import sweep_rollups
 from app.jobs.notifications import deliver_due, hand_over_webhooks
-from app.services import alerts
-from app.services.alerts import EvaluateResult
+from app.services.insight import alerts
+from app.services.insight.alerts import EvaluateResult
 
 #: How often `flask jobs cron` runs it: the figures are of 7 and 28 days, an hour late is on time.
 INTERVAL_SECONDS = 3600

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.jobs import job_context
-from app.services import rollups
+from app.services.insight import rollups
 
 #: Days rebuilt per transaction: a commit every batch keeps locks short and progress kept.
 BATCH_DAYS = 100

@@ -7,7 +7,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.jobs import job_context
-from app.services import responses
+from app.services.survey import responses
 
 
 def response_submitted(response_id: int) -> None:

@@ -5,14 +5,14 @@ from app.core.clock import utcnow
 from app.extensions import db
 from app.jobs import job_context
 from app.jobs.notifications import deliver_due, hand_over_webhooks
-from app.services import escalations, sla_clocks
-from app.services.escalations import SweepResult
+from app.services.sla import clocks, escalations, policies
+from app.services.sla.escalations import SweepResult
 
 
 def sweep_sla() -> SweepResult:
     """Escalate every ticket whose next deadline came, then send what is due. Safe to run twice."""
     with job_context():
-        sla_clocks.ensure_default_policies()
+        policies.ensure_default_policies()
         db.session.commit()
         now = utcnow()
         result = escalations.sweep(now)
@@ -27,7 +27,7 @@ def refresh_policy_tickets(policy_id: int) -> int:
 
     with job_context():
         policy = db.session.get(SlaPolicy, policy_id)
-        moved = sla_clocks.refresh_open_tickets_of_policy(policy) if policy is not None else 0
+        moved = clocks.refresh_open_tickets_of_policy(policy) if policy is not None else 0
         db.session.commit()
         return moved
 
@@ -35,6 +35,6 @@ def refresh_policy_tickets(policy_id: int) -> int:
 def refresh_branch_tickets(branch_id: int | None) -> int:
     """After an edit of a branch's hours or holidays (None: a holiday of every branch)."""
     with job_context():
-        moved = sla_clocks.refresh_open_tickets_of_branch(branch_id)
+        moved = clocks.refresh_open_tickets_of_branch(branch_id)
         db.session.commit()
         return moved

@@ -1,4 +1,10 @@
-"""SQLAlchemy models, one module per domain."""
+"""SQLAlchemy models, one module per domain.
+
+This ``__init__`` is the package's deliberate public face: the one way code names a model is
+``from app.models import Ticket``, and importing it loads every mapper, so the relationships that
+name their partner by string (branches ↔ surveys) resolve before the first query and Alembic sees
+the whole metadata.
+"""
 from app.models.audit import AuditEntry
 from app.models.branches import Branch, QrCode
 from app.models.jobs import JobRun, JobStatus

@@ -48,7 +48,7 @@ class EscalationRule(db.Model):
     #: "notify", "raise_priority", "move_queue"
     action: Mapped[str] = mapped_column(String(16), default="notify")
     move_to_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
-    #: A removed rung stays (its firings point at it) but no longer fires; see app.services.sla_settings.
+    #: A removed rung stays (its firings point at it) but no longer fires; see app.services.sla.settings.
     active: Mapped[bool] = mapped_column(default=True)
 
     policy: Mapped[SlaPolicy] = relationship(back_populates="escalations")

@@ -2,14 +2,18 @@
 
 A builder is ``build(run, out, progress) -> (file_name, mimetype)``: it writes the file to the
 binary stream ``out`` and calls ``progress(done, total)`` as it goes. ``start`` stores the run and
-hands it to RQ (in process without Redis); the page of the run polls its row.
+hands it to the job queue (RQ, or in process without Redis); the page of the run polls its row.
+
+Which builder makes which kind of file, and how a run reaches a worker, is plugged in at start-up
+by ``app.jobs.files`` (``FileJobs``): the jobs layer knows the services, never the other way round.
 """
 from __future__ import annotations
 
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from flask import current_app
@@ -27,21 +31,23 @@ Builder = Callable[[JobRun, BinaryIO, Progress], tuple[str, str]]
 PROGRESS_EVERY = 0.5
 
 
-def _builders() -> dict[str, Builder]:
-    from app.services import exports, posters
+@dataclass(frozen=True)
+class FileJobs:
+    """What ``app.jobs.files`` plugs into the app: the builder of each kind, and how a stored run is handed over."""
 
-    return {
-        "posters_pdf": posters.build_posters_pdf,
-        "posters_zip": posters.build_posters_zip,
-        "responses_csv": exports.build_responses_csv,
-        "responses_xlsx": exports.build_responses_xlsx,
-        "tickets_csv": exports.build_tickets_csv,
-        "tickets_xlsx": exports.build_tickets_xlsx,
-    }
+    builders: Mapping[str, Builder]
+    hand_over: Callable[[JobRun], None]
+
+
+EXTENSION = "loopdesk.file_jobs"
+
+
+def file_jobs() -> FileJobs:
+    return current_app.extensions[EXTENSION]
 
 
 def kinds() -> frozenset[str]:
-    return frozenset(_builders())
+    return frozenset(file_jobs().builders)
 
 
 def files_dir() -> str:
@@ -53,15 +59,12 @@ def files_dir() -> str:
 
 def start(kind: str, user: User, params: dict | None = None) -> JobRun:
     """Store a run of ``kind`` and commit, then hand it to the job queue."""
-    from app.jobs import enqueue
-    from app.jobs.files import build_file
-
     if kind not in kinds():
         raise ValueError(f"unknown job kind {kind!r}")
     run = JobRun(kind=kind, user_id=user.id, params=params or {})
     db.session.add(run)
     db.session.commit()
-    enqueue(build_file, run.id, timeout=current_app.config["LOOPDESK_FILE_JOB_TIMEOUT"])
+    file_jobs().hand_over(run)
     return run
 
 
@@ -78,7 +81,7 @@ def build(run_id: int) -> None:
     run = db.session.get(JobRun, run_id)
     if run is None or run.finished:
         return
-    builder = _builders()[run.kind]
+    builder = file_jobs().builders[run.kind]
     run.status, run.started_at, run.done = JobStatus.RUNNING, utcnow(), 0
     db.session.commit()
     last = [0.0]

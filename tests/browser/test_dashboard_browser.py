@@ -11,8 +11,9 @@ from app.demo import USERS
 from app.extensions import db
 from app.models import User
 from app.services import dashboard
-from app.services.insight_filters import InsightFilter
-from tests.integration.test_dashboard import seed_history
+from app.services.dashboard import selection
+from app.services.insight.filters import InsightFilter
+from tests.integration.insight.test_dashboard import seed_history
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +28,7 @@ def seeded(live_server) -> dict:
         today = dashboard.home_today()
         seed_history(today)
         admin = db.session.scalar(select(User).where(User.username == ADMIN))
-        built = dashboard.build(dashboard.resolve(admin, InsightFilter(), today), today)
+        built = dashboard.build(selection.resolve(admin, InsightFilter(), today), today)
         return {
             "responses": built.headline.responses,
             "csat": f"{built.headline.scores.csat:.1f} %",

@@ -8,7 +8,7 @@ from flask_migrate import downgrade, upgrade
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, checkout_tag
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def empty_database_url(tmp_path, worker_id):
     import psycopg
 
     parts = urlsplit(PG_URL)
-    name = f"loopdesk_migrations_{worker_id}"
+    name = f"loopdesk_migrations_{checkout_tag()}_{worker_id}"
     with psycopg.connect(parts._replace(scheme="postgresql", path="/postgres").geturl(), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')

@@ -25,9 +25,10 @@ from app.jobs import enqueue
 from app.jobs.insight import rebuild_branch_rollups
 from app.jobs.sla import refresh_branch_tickets
 from app.models import Branch, Holiday, QrCode
-from app.services import branch_admin, job_runs
-from app.services.branch_admin import Refused
-from app.services.survey_entries import forget_cached_codes
+from app.services import job_runs
+from app.services.branches import admin as branch_admin
+from app.services.branches.admin import Refused
+from app.services.survey.entries import forget_cached_codes
 
 bp = Blueprint("branches", __name__, url_prefix="/branches")
 

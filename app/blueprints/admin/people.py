@@ -10,8 +10,8 @@ from app.forms.admin_people import ROLE_LABELS, ROLE_NAMES, DepartmentForm, User
 from app.jobs import enqueue
 from app.jobs.notifications import send_email
 from app.models import Branch, Department, OutboxEmail, User
-from app.services import people_admin
-from app.services.people_admin import PeopleError
+from app.services.people import admin as people_admin
+from app.services.people.admin import PeopleError
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 

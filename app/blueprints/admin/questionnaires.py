@@ -40,9 +40,16 @@ from app.forms.admin_questionnaires import (
 )
 from app.i18n import LANGUAGE_NAMES
 from app.models import Branch, PublishedVersionError, Question, Questionnaire, QuestionnaireVersion, SkipRule
-from app.services import questionnaire_builder as builder
-from app.services.questionnaire_builder import Refused
-from app.services.survey_plans import build_plan
+from app.services.questionnaires import (
+    dimensions as questionnaires_dimensions,
+    queries,
+    questions as questionnaires_questions,
+    settings as questionnaires_settings,
+    skip_rules,
+    versions as questionnaires_versions,
+)
+from app.services.questionnaires.refusals import Refused
+from app.services.survey.plans import build_plan
 
 bp = Blueprint("questionnaires", __name__, url_prefix="/questionnaires")
 
@@ -80,7 +87,7 @@ def _questionnaire(qid: int) -> Questionnaire:
 
 
 def _version(qid: int, vid: int) -> QuestionnaireVersion:
-    version = builder.version_with_children(vid)
+    version = queries.version_with_children(vid)
     if version is None or version.questionnaire_id != qid:
         abort(404)
     return version
@@ -156,7 +163,7 @@ def _status(questionnaire: Questionnaire, now) -> str:
 def index():
     archived = request.args.get("archived") == "1"
     now = utcnow()
-    rows = [(q, _status(q, now), builder.open_draft(q)) for q in builder.questionnaires(archived=archived)]
+    rows = [(q, _status(q, now), queries.open_draft(q)) for q in queries.questionnaires(archived=archived)]
     return render_template("admin/questionnaires/index.html", rows=rows, archived=archived)
 
 
@@ -165,7 +172,7 @@ def new():
     form = NewQuestionnaireForm()
     if not form.is_submitted():
         return render_template("admin/questionnaires/new.html", form=form)
-    done, questionnaire = _apply(form, lambda: builder.create_questionnaire(
+    done, questionnaire = _apply(form, lambda: questionnaires_settings.create_questionnaire(
         current_user, form.code.data.strip(), form.name(), from_template=form.start.data == "template"
     ))
     if not done:
@@ -176,7 +183,7 @@ def new():
 
 def _questionnaire_page(questionnaire: Questionnaire, status: int = 200, settings_form=None, targeting_form=None):
     branches = db.session.scalars(select(Branch).order_by(Branch.name)).all()
-    regions = sorted(set(builder.regions_in_use()) | set(questionnaire.target_regions or []))
+    regions = sorted(set(queries.regions_in_use()) | set(questionnaire.target_regions or []))
     if targeting_form is None:
         targeting_form = TargetingForm(formdata=None, data={
             "branch_ids": [b.id for b in questionnaire.target_branches],
@@ -187,7 +194,7 @@ def _questionnaire_page(questionnaire: Questionnaire, status: int = 200, setting
         "admin/questionnaires/show.html",
         questionnaire=questionnaire,
         status=_status(questionnaire, utcnow()),
-        draft=builder.open_draft(questionnaire),
+        draft=queries.open_draft(questionnaire),
         settings_form=settings_form or SettingsForm.of(questionnaire),
         targeting_form=targeting_form,
         action_form=ActionForm(formdata=None),
@@ -205,7 +212,7 @@ def settings(qid: int):
     form = SettingsForm()
     if not form.validate():
         return _questionnaire_page(questionnaire, 422, settings_form=form)
-    builder.update_settings(current_user, questionnaire, form.name(), form.starts_at.data, form.ends_at.data)
+    questionnaires_settings.update_settings(current_user, questionnaire, form.name(), form.starts_at.data, form.ends_at.data)
     db.session.commit()
     flash(_("Settings saved."))
     return redirect(url_for(".show", qid=qid), 303)
@@ -216,11 +223,11 @@ def targeting(qid: int):
     questionnaire = _questionnaire(qid)
     form = TargetingForm()
     branches = db.session.scalars(select(Branch).order_by(Branch.name)).all()
-    form.fill_choices(branches, sorted(set(builder.regions_in_use()) | set(questionnaire.target_regions or [])))
+    form.fill_choices(branches, sorted(set(queries.regions_in_use()) | set(questionnaire.target_regions or [])))
     if not form.validate():
         return _questionnaire_page(questionnaire, 422, targeting_form=form)
     chosen = [b for b in branches if b.id in set(form.branch_ids.data or [])]
-    builder.set_targeting(current_user, questionnaire, chosen, form.regions.data or [])
+    questionnaires_settings.set_targeting(current_user, questionnaire, chosen, form.regions.data or [])
     db.session.commit()
     flash(_("Targeting saved: offered at every branch.") if not chosen and not form.regions.data else _("Targeting saved."))
     return redirect(url_for(".show", qid=qid), 303)
@@ -231,7 +238,7 @@ def targeting(qid: int):
 def set_archived(qid: int, archived: bool):
     questionnaire = _questionnaire(qid)
     if ActionForm().validate():
-        builder.set_archived(current_user, questionnaire, archived)
+        questionnaires_settings.set_archived(current_user, questionnaire, archived)
         db.session.commit()
         flash(_("Archived: customers are no longer offered this questionnaire.") if archived else _("Restored."))
     return redirect(url_for(".show", qid=qid), 303)
@@ -245,7 +252,7 @@ def new_draft(qid: int, vid: int):
     version = _version(qid, vid)
     if not ActionForm().validate():
         return redirect(_editor_url(qid, vid), 303)
-    draft, made = builder.new_draft_from(current_user, version)
+    draft, made = questionnaires_versions.new_draft_from(current_user, version)
     db.session.commit()
     if made:
         flash(_("Version %(new)d is a new draft, copied from version %(old)d.", new=draft.number, old=version.number))
@@ -263,7 +270,7 @@ def _messages(problems: list[Problem]) -> dict[str, list[str]]:
 
 def _editor_context(version: QuestionnaireVersion, texts_form=None, dimensions_form=None, rule_form=None,
                     problems: list[Problem] | None = None, notice: str | None = None, notice_error: bool = False) -> dict:
-    questions = builder.ordered_questions(version)
+    questions = queries.ordered_questions(version)
     messages = _messages(problems or [])
     by_id = {q.id: q for q in questions}
     return {
@@ -274,7 +281,7 @@ def _editor_context(version: QuestionnaireVersion, texts_form=None, dimensions_f
         "questions_by_id": by_id,
         "rules": version.rules,
         "rules_by_target": {q.id: [r for r in version.rules if r.target_question_id == q.id] for q in questions},
-        "draft": builder.open_draft(version.questionnaire),
+        "draft": queries.open_draft(version.questionnaire),
         "texts_form": texts_form or VersionTextsForm.of(version),
         "dimensions_form": dimensions_form or DimensionsForm.of(version),
         "rule_form": rule_form or RuleForm.of(questions),
@@ -306,7 +313,7 @@ def texts(version: QuestionnaireVersion):
     form = VersionTextsForm()
     if not form.validate():
         return _editor_page(version, 422, texts_form=form)
-    builder.update_texts(current_user, version, form.chosen_languages(), form.texts("title"),
+    questionnaires_versions.update_texts(current_user, version, form.chosen_languages(), form.texts("title"),
                          form.texts("intro"), form.texts("thanks"))
     db.session.commit()
     flash(_("Texts saved."))
@@ -317,10 +324,10 @@ def texts(version: QuestionnaireVersion):
 @edits_draft
 def dimensions(version: QuestionnaireVersion):
     form = DimensionsForm()
-    done, _result = _apply(form, lambda: builder.save_dimensions(current_user, version, form.rows()),
+    done, _result = _apply(form, lambda: questionnaires_dimensions.save_dimensions(current_user, version, form.rows()),
                            add=DimensionsForm.add_problems)
     if not done:
-        return _editor_page(builder.version_with_children(version.id), 422, dimensions_form=form)
+        return _editor_page(queries.version_with_children(version.id), 422, dimensions_form=form)
     flash(_("Dimensions saved."))
     return redirect(_editor_url(version.questionnaire_id, version.id, "dimensions"), 303)
 
@@ -330,10 +337,10 @@ def dimensions(version: QuestionnaireVersion):
 def publish(version: QuestionnaireVersion):
     if not ActionForm().validate():
         return redirect(_editor_url(version.questionnaire_id, version.id), 303)
-    problems = builder.publish(current_user, version)
+    problems = questionnaires_versions.publish(current_user, version)
     if problems:
         db.session.rollback()
-        version = builder.version_with_children(version.id)
+        version = queries.version_with_children(version.id)
         return _editor_page(version, 422, problems=problems)
     db.session.commit()
     flash(_("Version %(n)d is published: customers get it from now on, and it can no longer change.", n=version.number))
@@ -381,7 +388,7 @@ def add_question(version: QuestionnaireVersion):
         return _question_page(version, QuestionForm.of(version), None)
     form = QuestionForm()
     form.fill_choices(version)
-    done, question = _apply(form, lambda: builder.add_question(current_user, version, form.question_input()))
+    done, question = _apply(form, lambda: questionnaires_questions.add_question(current_user, version, form.question_input()))
     if not done:
         form.add_blank_options()
         return _question_page(version, form, None, 422)
@@ -397,7 +404,7 @@ def edit_question(version: QuestionnaireVersion, question_id: int):
         return _question_page(version, QuestionForm.of(version, question), question)
     form = QuestionForm()
     form.fill_choices(version, question)
-    done, _result = _apply(form, lambda: builder.update_question(current_user, question, form.question_input()))
+    done, _result = _apply(form, lambda: questionnaires_questions.update_question(current_user, question, form.question_input()))
     if not done:
         form.add_blank_options()
         return _question_page(version, form, question, 422)
@@ -408,7 +415,7 @@ def edit_question(version: QuestionnaireVersion, question_id: int):
 def _questions_changed(version: QuestionnaireVersion, notice: str, error: bool = False):
     """htmx: the questions block again, with the notice in it; otherwise back to the editor."""
     if htmx:
-        version = builder.version_with_children(version.id)
+        version = queries.version_with_children(version.id)
         html = render_block(EDITOR, "questions", **_editor_context(version, notice=notice, notice_error=error))
         response = htmx_response(html, 200)
         response.vary.add("HX-Request")
@@ -425,7 +432,7 @@ def move_question(version: QuestionnaireVersion, question_id: int):
     if not form.validate():
         abort(400)
     try:
-        moved = builder.move_question(current_user, question, form.direction.data)
+        moved = questionnaires_questions.move_question(current_user, question, form.direction.data)
     except Refused as refused:
         db.session.rollback()
         return _questions_changed(version, problem_message(refused.problems[0]), error=True)
@@ -441,7 +448,7 @@ def delete_question(version: QuestionnaireVersion, question_id: int):
     if not ActionForm().validate():
         abort(400)
     key = question.key
-    rules = builder.delete_question(current_user, question)
+    rules = questionnaires_questions.delete_question(current_user, question)
     db.session.commit()
     notice = _("Removed “%(key)s”.", key=key)
     if rules:
@@ -456,10 +463,10 @@ def delete_question(version: QuestionnaireVersion, question_id: int):
 @edits_draft
 def add_rule(version: QuestionnaireVersion):
     form = RuleForm()
-    form.fill_choices(builder.ordered_questions(version))
-    done, _result = _apply(form, lambda: builder.add_rule(current_user, version, form.rule_input()))
+    form.fill_choices(queries.ordered_questions(version))
+    done, _result = _apply(form, lambda: skip_rules.add_rule(current_user, version, form.rule_input()))
     if not done:
-        return _editor_page(builder.version_with_children(version.id), 422, rule_form=form)
+        return _editor_page(queries.version_with_children(version.id), 422, rule_form=form)
     flash(_("Skip rule added."))
     return redirect(_editor_url(version.questionnaire_id, version.id, "rules"), 303)
 
@@ -468,13 +475,13 @@ def add_rule(version: QuestionnaireVersion):
 @edits_draft
 def edit_rule(version: QuestionnaireVersion, rule_id: int):
     rule = _child(SkipRule, rule_id, version)
-    questions = builder.ordered_questions(version)
+    questions = queries.ordered_questions(version)
     if request.method == "GET":
         form = RuleForm.of(questions, rule)
     else:
         form = RuleForm()
         form.fill_choices(questions)
-        done, _result = _apply(form, lambda: builder.update_rule(current_user, rule, form.rule_input()))
+        done, _result = _apply(form, lambda: skip_rules.update_rule(current_user, rule, form.rule_input()))
         if done:
             flash(_("Skip rule saved."))
             return redirect(_editor_url(version.questionnaire_id, version.id, "rules"), 303)
@@ -488,7 +495,7 @@ def edit_rule(version: QuestionnaireVersion, rule_id: int):
 def delete_rule(version: QuestionnaireVersion, rule_id: int):
     rule = _child(SkipRule, rule_id, version)
     if ActionForm().validate():
-        builder.delete_rule(current_user, rule)
+        skip_rules.delete_rule(current_user, rule)
         db.session.commit()
         flash(_("Skip rule removed."))
     return redirect(_editor_url(version.questionnaire_id, version.id, "rules"), 303)

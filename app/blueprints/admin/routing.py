@@ -13,9 +13,11 @@ from app.extensions import db
 from app.forms.admin_routing import OPERATOR_LABELS, PastedAnswersForm, PickedResponseForm, RuleForm
 from app.i18n import local_time
 from app.models import Branch, Department, Response, RoutingRule
-from app.services import routing_rules, tickets
-from app.services.routing_rule_editor import RuleError
-from app.services.survey_plans import plan_for
+from app.services import routing as routing_rules
+from app.services.routing import editor as routing_editor, stored as routing_stored, try_it as routing_try_it
+from app.services.tickets import opening
+from app.services.routing.editor import RuleError
+from app.services.survey.plans import plan_for
 
 bp = Blueprint("routing", __name__, url_prefix="/routing")
 
@@ -111,13 +113,13 @@ def rule_summary(rule: RoutingRule | Rule) -> str:
 
 @bp.get("/")
 def index():
-    stored = routing_rules.rules_are_stored()
+    stored = routing_stored.rules_are_stored()
     return render_template(
         "admin/routing/index.html",
         stored=stored,
-        rows=routing_rules.rule_list() if stored else [],
+        rows=routing_editor.rule_list() if stored else [],
         defaults=DEFAULT_RULES if not stored else (),
-        missing=routing_rules.missing_default_departments() if not stored else [],
+        missing=routing_editor.missing_default_departments() if not stored else [],
         department_names=_department_names(),
         rule_summary=rule_summary,
     )
@@ -125,12 +127,12 @@ def index():
 
 @bp.post("/store-defaults")
 def store_defaults():
-    if routing_rules.store_defaults(current_user):
+    if routing_editor.store_defaults(current_user):
         db.session.commit()
         flash(_("The default rules are stored: edit them, reorder them or add your own."))
-    elif not routing_rules.rules_are_stored():
+    elif not routing_stored.rules_are_stored():
         flash(_("The default rules send tickets to departments that do not exist: %(codes)s. Create them "
-                "first, or add your own rules.", codes=", ".join(routing_rules.missing_default_departments())),
+                "first, or add your own rules.", codes=", ".join(routing_editor.missing_default_departments())),
               "error")
     return redirect(url_for(".index"), 303)
 
@@ -145,7 +147,7 @@ def _rule_or_404(rule_id: int) -> RoutingRule:
 @bp.post("/<int:rule_id>/move")
 def move(rule_id: int):
     rule = _rule_or_404(rule_id)
-    if routing_rules.move_rule(current_user, rule, -1 if request.form.get("direction") == "up" else 1):
+    if routing_editor.move_rule(current_user, rule, -1 if request.form.get("direction") == "up" else 1):
         db.session.commit()
         flash(_("Rule “%(name)s” moved to place %(n)d.", name=rule.name, n=rule.position))
     return redirect(url_for(".index", _anchor=f"rule-{rule.id}"), 303)
@@ -162,7 +164,7 @@ def deactivate(rule_id: int):
 
 
 def _set_active(rule: RoutingRule, active: bool):
-    routing_rules.set_rule_active(current_user, rule, active)
+    routing_editor.set_rule_active(current_user, rule, active)
     db.session.commit()
     flash(_("Rule “%(name)s” is on.", name=rule.name) if active else _("Rule “%(name)s” is off: it is skipped.", name=rule.name))
     return redirect(url_for(".index", _anchor=f"rule-{rule.id}"), 303)
@@ -187,15 +189,15 @@ def _editor(rule: RoutingRule | None):
     regions = sorted({b.region for b in branches if b.region})
     form.fill_choices(_departments(), branches, regions, rule)
     form.try_response_id.choices = _response_choices(
-        routing_rules.recent_responses(), request.form.get("try_response_id")
+        routing_try_it.recent_responses(), request.form.get("try_response_id")
     )
     if rule is not None and request.method == "GET":
         form.fill_from(rule)
     status, tried, warnings = 200, None, {}
     if request.method == "POST" and form.validate():
         fields = form.rule_fields()
-        errors = routing_rules.rule_errors(fields, rule.position if rule else 1)
-        warnings = routing_rules.rule_warnings(fields)
+        errors = routing_editor.rule_errors(fields, rule.position if rule else 1)
+        warnings = routing_editor.rule_warnings(fields)
         if errors:
             _show_errors(form, errors)
         elif request.form.get("action") == "try":
@@ -205,8 +207,8 @@ def _editor(rule: RoutingRule | None):
         else:
             try:
                 saved = (
-                    routing_rules.update_rule(current_user, rule, fields) if rule is not None
-                    else routing_rules.create_rule(current_user, fields, at_top=form.place.data != "bottom")
+                    routing_editor.update_rule(current_user, rule, fields) if rule is not None
+                    else routing_editor.create_rule(current_user, fields, at_top=form.place.data != "bottom")
                 )
             except RuleError as error:
                 _show_errors(form, error.errors)
@@ -219,7 +221,7 @@ def _editor(rule: RoutingRule | None):
     form.add_blank_condition()
     return render_template(
         "admin/routing/edit.html", form=form, rule=rule, warnings=warnings, tried=tried,
-        stored=routing_rules.rules_are_stored(), known_questions=sorted(routing_rules.known_question_keys()),
+        stored=routing_stored.rules_are_stored(), known_questions=sorted(routing_editor.known_question_keys()),
     ), status
 
 
@@ -232,16 +234,16 @@ def _show_errors(form: RuleForm, errors: dict) -> None:
             form.name.errors = [*form.name.errors, message]
 
 
-def _try_unsaved(form: RuleForm, fields: routing_rules.RuleFields, rule: RoutingRule | None):
+def _try_unsaved(form: RuleForm, fields: routing_editor.RuleFields, rule: RoutingRule | None):
     """The stored rules with this unsaved one in its place, tried on the chosen response."""
     response_id = form.try_response_id.data or ""
-    response = routing_rules.submitted_response(int(response_id)) if response_id.isdigit() else None
+    response = routing_try_it.submitted_response(int(response_id)) if response_id.isdigit() else None
     if response is None:
         form.try_response_id.errors = [*form.try_response_id.errors, _("Choose a response to try.")]
         return None
-    unsaved = routing_rules.unsaved_rule(fields, rule, at_top=form.place.data != "bottom")
-    routed = tickets.routed_response(response, plan_for(response.version_id))
-    outcome = outcome_of(routing_rules.decide(routed, routing_rules.rules_with(unsaved, rule.id if rule else None)))
+    unsaved = routing_editor.unsaved_rule(fields, rule, at_top=form.place.data != "bottom")
+    routed = opening.routed_response(response, plan_for(response.version_id))
+    outcome = outcome_of(routing_rules.decide(routed, routing_stored.rules_with(unsaved, rule.id if rule else None)))
     matched = outcome.route is not None and outcome.route.decision.rule == unsaved
     return {"response": response, "outcome": outcome, "matched_this_rule": matched}
 
@@ -251,17 +253,17 @@ def _try_unsaved(form: RuleForm, fields: routing_rules.RuleFields, rule: Routing
 
 def _response_label(response: Response, ticket_code: str | None) -> str:
     when = local_time(response.submitted_at, response.branch.timezone)
-    label = f"#{response.id} · {response.branch.code} · {when} · {routing_rules.response_summary(response)}"
+    label = f"#{response.id} · {response.branch.code} · {when} · {routing_try_it.response_summary(response)}"
     return f"{label} · {_('ticket')} {ticket_code}" if ticket_code else label
 
 
 def _response_choices(recent: list[Response], wanted: str | None) -> list[tuple[str, str]]:
     """The recent responses, and the one asked for when it is older (a link may name any)."""
     if wanted and wanted.isdigit() and all(str(r.id) != wanted for r in recent):
-        older = routing_rules.submitted_response(int(wanted))
+        older = routing_try_it.submitted_response(int(wanted))
         if older is not None:
             recent = [older, *recent]
-    codes = routing_rules.ticket_codes_of_responses([r.id for r in recent])
+    codes = routing_try_it.ticket_codes_of_responses([r.id for r in recent])
     return [("", _("— choose a response —"))] + [(str(r.id), _response_label(r, codes.get(r.id))) for r in recent]
 
 
@@ -269,9 +271,9 @@ def _response_choices(recent: list[Response], wanted: str | None) -> list[tuple[
 def try_it():
     """Pick a recent response or type answers; see the rule that matches and where the ticket goes."""
     picked = PickedResponseForm(request.args if "response_id" in request.args else None)
-    picked.response_id.choices = _response_choices(routing_rules.recent_responses(), request.args.get("response_id"))
+    picked.response_id.choices = _response_choices(routing_try_it.recent_responses(), request.args.get("response_id"))
     pasted = PastedAnswersForm(request.args if "version_id" in request.args else None)
-    versions = routing_rules.published_versions()
+    versions = routing_try_it.published_versions()
     branches = list(db.session.scalars(db.select(Branch).order_by(Branch.name)))
     pasted.version_id.choices = [
         (str(v.id), f"{v.questionnaire.code} v{v.number}") for v in versions
@@ -279,17 +281,17 @@ def try_it():
     pasted.branch_id.choices = [(str(b.id), f"{b.name} ({b.code})") for b in branches]
     result, status = None, 200
     if "response_id" in request.args and picked.validate():
-        response = routing_rules.submitted_response(int(picked.response_id.data))
-        routed = tickets.routed_response(response, plan_for(response.version_id))
+        response = routing_try_it.submitted_response(int(picked.response_id.data))
+        routed = opening.routed_response(response, plan_for(response.version_id))
         result = {
             "response": response,
             "outcome": outcome_of(routing_rules.decide(routed)),
-            "ticket": routing_rules.ticket_of_response(response.id),
+            "ticket": routing_try_it.ticket_of_response(response.id),
         }
     elif "version_id" in request.args and pasted.validate():
         branch = db.session.get(Branch, int(pasted.branch_id.data))
         try:
-            routed = routing_rules.pasted_response(
+            routed = routing_try_it.pasted_response(
                 plan_for(int(pasted.version_id.data)), branch, pasted.answers.data or "", pasted.comment.data or ""
             )
         except RuleError as error:
@@ -302,5 +304,5 @@ def try_it():
         status = 422
     return render_template(
         "admin/routing/try.html", picked=picked, pasted=pasted, result=result,
-        stored=routing_rules.rules_are_stored(),
+        stored=routing_stored.rules_are_stored(),
     ), status

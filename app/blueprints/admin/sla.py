@@ -14,18 +14,18 @@ from app.extensions import db
 from app.forms.admin_sla import PausingForm, PolicyForm, RungForm, rung_sentence
 from app.jobs.sla import refresh_branch_tickets, refresh_policy_tickets
 from app.models import EscalationRule, SlaPolicy
-from app.services import sla_settings
-from app.services.sla_settings import SettingError
+from app.services.sla import settings
+from app.services.sla.settings import SettingError
 
 bp = Blueprint("sla", __name__, url_prefix="/sla")
 
 
 def _index_page(status: int = 200, posted: dict[int, PolicyForm] | None = None, pausing_form: PausingForm | None = None):
     """The page; ``posted`` (policy id → form) and ``pausing_form`` keep what was typed, with its errors."""
-    policies = sla_settings.policies()
+    policies = settings.policies()
     db.session.commit()  # the defaults, when this installation had none yet
     forms = {policy.id: PolicyForm.of(policy) for policy in policies} | (posted or {})
-    statuses = sla_settings.pausing_settings()
+    statuses = settings.pausing_settings()
     if pausing_form is None:
         pausing_form = PausingForm(formdata=None, pausing=[row.status for row in statuses if row.pauses_clock])
     pausing_form.fill_statuses([row.status for row in statuses])
@@ -33,8 +33,8 @@ def _index_page(status: int = 200, posted: dict[int, PolicyForm] | None = None, 
         "admin/sla/index.html",
         policies=policies,
         forms=forms,
-        ladders={policy.id: sla_settings.ladder(policy) for policy in policies},
-        open_counts=sla_settings.open_tickets_by_priority(),
+        ladders={policy.id: settings.ladder(policy) for policy in policies},
+        open_counts=settings.open_tickets_by_priority(),
         pausing_form=pausing_form,
         priority_labels=labels.PRIORITY_LABELS,
         rung_sentence=rung_sentence,
@@ -57,7 +57,7 @@ def _refresh(count: int, job, *args) -> None:
 
 
 def _refresh_policy(policy: SlaPolicy) -> None:
-    _refresh(sla_settings.open_tickets(policy.priority), refresh_policy_tickets, policy.id)
+    _refresh(settings.open_tickets(policy.priority), refresh_policy_tickets, policy.id)
 
 
 def _policy(policy_id: int) -> SlaPolicy:
@@ -70,7 +70,7 @@ def update_policy(policy_id: int):
     form = PolicyForm(prefix=f"policy{policy.id}")
     if form.validate_on_submit():
         try:
-            changed = sla_settings.update_policy(current_user, policy, **form.policy_values())
+            changed = settings.update_policy(current_user, policy, **form.policy_values())
         except SettingError as error:
             form.show(error)
         else:
@@ -101,10 +101,10 @@ def _rung_page(form: RungForm, policy: SlaPolicy, rule=None, status: int = 200):
 def new_rung(policy_id: int):
     policy = _policy(policy_id)
     form = RungForm()
-    form.fill_departments(sla_settings.active_departments())
+    form.fill_departments(settings.active_departments())
     if form.validate_on_submit():
         try:
-            rule = sla_settings.add_rung(current_user, policy, **form.rung_values())
+            rule = settings.add_rung(current_user, policy, **form.rung_values())
         except SettingError as error:
             db.session.rollback()
             form.show(error)
@@ -118,7 +118,7 @@ def new_rung(policy_id: int):
 
 def _rung(rule_id: int) -> EscalationRule:
     """An active rung (a removed one is gone for the admin pages)."""
-    rule = sla_settings.active_rung(rule_id)
+    rule = settings.active_rung(rule_id)
     if rule is None:
         abort(404)
     return rule
@@ -129,10 +129,10 @@ def edit_rung(rule_id: int):
     rule = _rung(rule_id)
     policy = rule.policy
     form = RungForm() if request.method == "POST" else RungForm.of(rule)
-    form.fill_departments(sla_settings.active_departments(), rule.move_to_department)
+    form.fill_departments(settings.active_departments(), rule.move_to_department)
     if form.validate_on_submit():
         try:
-            changed = sla_settings.update_rung(current_user, rule, **form.rung_values())
+            changed = settings.update_rung(current_user, rule, **form.rung_values())
         except SettingError as error:
             db.session.rollback()
             form.show(error)
@@ -152,7 +152,7 @@ def remove_rung(rule_id: int):
     rule = _rung(rule_id)
     policy = rule.policy
     sentence = rung_sentence(rule, policy)
-    sla_settings.remove_rung(current_user, rule)
+    settings.remove_rung(current_user, rule)
     db.session.commit()
     flash(_("Removed: %(rung)s", rung=sentence))
     _refresh_policy(policy)
@@ -162,10 +162,10 @@ def remove_rung(rule_id: int):
 @bp.post("/statuses")
 def update_statuses():
     form = PausingForm()
-    form.fill_statuses([row.status for row in sla_settings.pausing_settings()])
+    form.fill_statuses([row.status for row in settings.pausing_settings()])
     if form.validate_on_submit():
         try:
-            changed = sla_settings.update_pausing_statuses(current_user, form.pausing.data or [])
+            changed = settings.update_pausing_statuses(current_user, form.pausing.data or [])
         except SettingError as error:
             db.session.rollback()
             form.show(error)
@@ -175,7 +175,7 @@ def update_statuses():
                 flash(_("Nothing changed in which statuses pause the clock."))
                 return redirect(url_for(".index", _anchor="statuses"), 303)
             flash(_("Saved which statuses pause the SLA clock."))
-            _refresh(sla_settings.open_tickets(), refresh_branch_tickets, None)  # None: every branch
+            _refresh(settings.open_tickets(), refresh_branch_tickets, None)  # None: every branch
             return redirect(url_for(".index", _anchor="statuses"), 303)
     db.session.rollback()
     return _index_page(422, pausing_form=form)

@@ -1,0 +1,235 @@
+"""What happens to a response after the customer submitted it, and reading responses back."""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import Text, cast, func, or_, select, tuple_, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.core.clock import utcnow
+from app.core.quality import QualityThresholds, quality_flags
+from app.extensions import db
+from app.models import Answer, Branch, QrCode, Question, QuestionType, Response, Ticket, User
+from app.permissions import scope_responses
+from app.services.insight import rollups
+from app.services.tickets import opening
+from app.services.insight.filters import ARG_NAMES, InsightFilter
+from app.services.survey.plans import plan_for
+
+log = logging.getLogger(__name__)
+
+#: How many recent durations of a version make its median for the speeder flag.
+DURATION_SAMPLE = 200
+
+
+def process_submitted(response_id: int) -> bool:
+    """Flag data quality, count the response on its QR code and open its ticket, exactly once.
+
+    Safe to run twice (a retry, the sweep): only the call that marks the row
+    processed does the work. Returns whether this call did it.
+    """
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Response)
+        .where(Response.id == response_id, Response.submitted_at.is_not(None), Response.processed_at.is_(None))
+        .values(processed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        return False
+    response = db.session.scalar(
+        select(Response)
+        .where(Response.id == response_id)
+        .options(selectinload(Response.answers), joinedload(Response.qr_code))
+    )
+    assert response is not None and response.submitted_at is not None
+    response.quality_flags = _flags_for(response)
+    if response.qr_code_id is not None:
+        db.session.execute(
+            update(QrCode)
+            .where(QrCode.id == response.qr_code_id)
+            .values(response_count=QrCode.response_count + 1)
+        )
+    db.session.flush()
+    opening.open_from_response(response.id, now)
+    rollups.mark_dirty(response.branch_id, rollups.local_day(response.submitted_at, response.branch.timezone))
+    return True
+
+
+def _flags_for(response: Response) -> list[str]:
+    thresholds = QualityThresholds.from_config(current_app.config)
+    plan = plan_for(response.version_id)
+    questions = {q.id: q for q in plan.questions}
+    answered = [(questions[a.question_id], a) for a in response.answers if a.question_id in questions]
+    ratings = [a.value_int for q, a in answered if q.type == QuestionType.CSAT and a.value_int is not None]
+    texts = [a.value_text for q, a in answered if q.type == QuestionType.TEXT and a.value_text]
+    asked = [
+        key for key in plan.visible_keys({q.key: a.value for q, a in answered})
+        if plan.by_key[key].type != QuestionType.CONTACT
+    ]
+    repeat = False
+    kiosk = response.qr_code is not None and response.qr_code.is_kiosk
+    if not kiosk:
+        repeat = bool(
+            db.session.scalar(
+                select(func.count(Response.id)).where(
+                    Response.device_id == response.device_id,
+                    Response.branch_id == response.branch_id,
+                    Response.id != response.id,
+                    Response.submitted_at >= response.submitted_at - thresholds.repeat_device_window,
+                    Response.submitted_at <= response.submitted_at,
+                )
+            )
+        )
+    return quality_flags(
+        duration_seconds=response.duration_seconds or 0,
+        answered=len(response.answers),
+        ratings=ratings,
+        earlier_durations=recent_durations(response.version_id, excluding_id=response.id),
+        repeat_device=repeat,
+        texts=texts,
+        asked=len(asked),
+        thresholds=thresholds,
+    )
+
+
+def recent_durations(version_id: int, excluding_id: int | None = None) -> list[int]:
+    """The durations of a version's latest submitted responses: its median is the speeder yardstick."""
+    query = (
+        select(Response.duration_seconds)
+        .where(
+            Response.version_id == version_id,
+            Response.submitted_at.is_not(None),
+            Response.duration_seconds.is_not(None),
+        )
+        .order_by(Response.submitted_at.desc())
+        .limit(DURATION_SAMPLE)
+    )
+    if excluding_id is not None:
+        query = query.where(Response.id != excluding_id)
+    return list(db.session.scalars(query))
+
+
+def unprocessed_response_ids(older_than: timedelta, limit: int = 1000) -> list[int]:
+    """Submitted responses whose after-submit job never ran (Redis was down, a worker died)."""
+    cutoff = utcnow() - older_than
+    return list(
+        db.session.scalars(
+            select(Response.id)
+            .where(Response.processed_at.is_(None), Response.submitted_at.is_not(None), Response.submitted_at <= cutoff)
+            .order_by(Response.id)
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ResponseFilter:
+    """The responses behind a dashboard figure: the dashboard's filter, and what the figure counts.
+
+    Dates are each branch's local days, as on the dashboard's roll-ups. Only submitted responses,
+    flagged ones only with ``include_flagged`` (or cleared), like the scores.
+    """
+
+    insight: InsightFilter
+    #: Answered this question (a key, stable across versions) ...
+    question: str | None = None
+    #: ... choosing this option, or rating it at most max_score.
+    option: str | None = None
+    max_score: int | None = None
+    #: Only responses that opened a ticket.
+    negative: bool = False
+
+    ARGS = ("question", "option", "max_score", "negative")
+
+    @classmethod
+    def from_args(cls, args) -> ResponseFilter | None:
+        """None when the query string asks for no filter (the plain latest list)."""
+        if not any(args.get(name) for name in ARG_NAMES + cls.ARGS):
+            return None
+        max_score = args.get("max_score", "")
+        return cls(
+            insight=InsightFilter.from_args(args),
+            question=(args.get("question") or "").strip()[:40] or None,
+            option=(args.get("option") or "").strip()[:80] or None,
+            max_score=int(max_score) if max_score.strip().isdigit() and len(max_score) < 4 else None,
+            negative=args.get("negative") in ("1", "true", "on"),
+        )
+
+    def to_args(self) -> dict:
+        params = {k: v for k, v in self.insight.to_params().items() if v not in (None, [], False)}
+        if self.insight.include_flagged:
+            params["include_flagged"] = "1"
+        extra = {"question": self.question, "option": self.option, "max_score": self.max_score,
+                 "negative": "1" if self.negative else None}
+        return params | {k: v for k, v in extra.items() if v is not None}
+
+    def apply(self, query, user: User):
+        f = self.insight
+        query = replace(f, date_from=None, date_to=None).apply_to_responses(query, user)
+        if f.date_from or f.date_to:
+            zones = db.session.execute(select(Branch.id, Branch.timezone)).all()
+            query = query.where(
+                rollups.local_days_condition(Response.submitted_at, Response.branch_id, f.date_from, f.date_to, zones)
+            )
+        if self.question:
+            answered = (
+                select(Answer.id)
+                .join(Question, Question.id == Answer.question_id)
+                .where(Answer.response_id == Response.id, Question.key == self.question)
+            )
+            if self.option:
+                pattern = "%" + json.dumps(self.option).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                answered = answered.where(cast(Answer.value_choices, Text).like(pattern, escape="\\"))
+            elif self.max_score is not None:
+                answered = answered.where(Answer.value_int <= self.max_score)
+            else:
+                answered = answered.where(or_(Answer.value_int.is_not(None), Answer.value_choices.is_not(None)))
+            query = query.where(answered.exists())
+        if self.negative:
+            query = query.where(select(Ticket.id).where(Ticket.response_id == Response.id).exists())
+        return query
+
+
+def latest_responses(
+    user: User, limit: int = 50, before_id: int | None = None, narrowed: ResponseFilter | None = None
+) -> list[Response]:
+    """Newest visit first; ``before_id`` continues after that response (keyset, stable under inserts)."""
+    query = (
+        select(Response)
+        .options(joinedload(Response.branch), joinedload(Response.qr_code))
+        .order_by(Response.started_at.desc(), Response.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        anchor = db.session.get(Response, before_id)
+        if anchor is None:
+            return []
+        query = query.where(tuple_(Response.started_at, Response.id) < tuple_(anchor.started_at, anchor.id))
+    if narrowed is not None:
+        query = narrowed.apply(query, user)
+    return list(db.session.scalars(scope_responses(query, user)))
+
+
+def count_responses(user: User, narrowed: ResponseFilter) -> int:
+    """How many responses the filter finds (the number on the dashboard it came from)."""
+    query = narrowed.apply(select(func.count(Response.id)), user)
+    return db.session.scalar(scope_responses(query, user)) or 0
+
+
+def response_for(user: User, response_id: int) -> Response | None:
+    """One response with its answers, or None when it does not exist or is outside the scope."""
+    query = (
+        select(Response)
+        .where(Response.id == response_id)
+        .options(
+            joinedload(Response.branch),
+            joinedload(Response.qr_code),
+            selectinload(Response.answers).joinedload(Answer.question),
+        )
+    )
+    return db.session.scalar(scope_responses(query, user))
