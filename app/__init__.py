@@ -14,10 +14,11 @@ log = logging.getLogger(__name__)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=False)
+    app = Flask(__name__, instance_relative_config=False, static_folder=None)  # app.static_files serves /static/
     app.url_map.merge_slashes = False  # /s//x is no survey: 404, not a redirect to another token
     configure_settings(app, test_config)
     configure_extensions(app)
+    configure_static_files(app)
     configure_security(app)
     configure_i18n(app)
     configure_jobs(app)
@@ -93,6 +94,12 @@ def configure_extensions(app: Flask) -> None:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA busy_timeout=5000")
                 cursor.close()
+
+
+def configure_static_files(app: Flask) -> None:
+    from app import static_files
+
+    static_files.init_app(app)
 
 
 #: No inline script or style anywhere: htmx is configured through a <meta> tag.

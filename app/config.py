@@ -96,8 +96,6 @@ class Config:
         self.SESSION_COOKIE_SECURE = self.LOOPDESK_FORCE_HTTPS
         self.REMEMBER_COOKIE_SECURE = self.LOOPDESK_FORCE_HTTPS
         self.PERMANENT_SESSION_LIFETIME = 60 * 60 * 24
-        # Static files are revalidated hourly (ETag); htmx has its version in its name.
-        self.SEND_FILE_MAX_AGE_DEFAULT = 3600
         # A survey left open on a phone must still submit: the token lives as long as the session.
         self.WTF_CSRF_TIME_LIMIT = None
         self.BABEL_DEFAULT_LOCALE = "en"
@@ -108,10 +106,8 @@ class Config:
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.RATELIMIT_SWALLOW_ERRORS = True
         self.RATELIMIT_STRATEGY = "fixed-window"
-        self.COMPRESS_MIMETYPES = [
-            "text/html", "text/css", "application/javascript", "text/javascript",
-            "image/svg+xml", "application/json",
-        ]
+        # Pages and API answers, compressed per response; static files are compressed at build time (app/static_files.py).
+        self.COMPRESS_MIMETYPES = ["text/html", "image/svg+xml", "application/json"]
         self.COMPRESS_ALGORITHM = ["br", "gzip"]
         self.COMPRESS_ALGORITHM_STREAMING = ["br", "deflate"]
         self.COMPRESS_MIN_SIZE = 300

@@ -358,6 +358,7 @@ def test_a_supervisor_starts_an_export_and_downloads_it_from_the_run_page(app, c
     assert "Responses (Excel)" in run_page and "Download loopdesk-responses-" in run_page
     download = client.get(response.headers["Location"] + "/download")
     assert download.headers["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "public" not in download.headers.get("Cache-Control", "")  # customers' answers: no shared cache keeps them
     book = openpyxl.load_workbook(io.BytesIO(download.data), read_only=True)
     assert "您对我们的服务满意吗？ [service]" in next(book.active.iter_rows(values_only=True))
     assert "Responses (Excel)" in client.get("/exports/").get_data(as_text=True)  # listed as a recent export
