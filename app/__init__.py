@@ -102,7 +102,8 @@ def configure_static_files(app: Flask) -> None:
     static_files.init_app(app)
 
 
-#: No inline script or style anywhere: htmx is configured through a <meta> tag.
+#: No inline script anywhere (htmx is configured through a <meta> tag), and no inline style but the stylesheets
+#: a first visit carries inline, each allowed by its hash (app/static_files.py adds them).
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
     "script-src": "'self'",
@@ -118,15 +119,18 @@ CONTENT_SECURITY_POLICY = {
 
 
 def configure_security(app: Flask) -> None:
+    from app import static_files
     from app.extensions import talisman
 
     https = app.config["LOOPDESK_FORCE_HTTPS"]
+    policy = dict(CONTENT_SECURITY_POLICY)
+    policy["style-src"] = " ".join([policy["style-src"], *static_files.inline_style_hashes()])
     talisman.init_app(
         app,
         force_https=https,
         strict_transport_security=https,
         session_cookie_secure=https,
-        content_security_policy=CONTENT_SECURITY_POLICY,
+        content_security_policy=policy,
         frame_options="DENY",
         referrer_policy="same-origin",
     )

@@ -65,5 +65,13 @@ def test_nothing_on_the_survey_page_holds_the_first_question_back(client, demo):
     html, _urls, _responses = first_load(client, f"/s/{demo['tokens']['SH-PEOPLE']}", PHONE)
     scripts = re.findall(r"<script\b[^>]*>", html)
     assert scripts and all(" defer" in s and " src=" in s for s in scripts), scripts  # htmx runs after parsing
-    assert "<style" not in html and " style=" not in html  # the CSP allows no inline style
-    assert len(re.findall(r'<link rel="stylesheet"', html)) == 1  # one stylesheet before the first paint
+    assert " style=" not in html  # the CSP allows no inline style attribute
+    assert not re.findall(r'<link rel="stylesheet"', html)  # no round trip for a stylesheet before the first paint
+    assert re.findall(r"<style>(.*?)</style>", html, re.S) == [static_files.inline_text("loopdesk.css")]
+
+
+def test_the_inline_stylesheet_is_allowed_by_its_hash_and_nothing_else_inline_is(client, demo):
+    response = client.get(f"/s/{demo['tokens']['SH-PEOPLE']}", headers=PHONE)
+    style_src = re.search(r"style-src ([^;]+)", response.headers["Content-Security-Policy"]).group(1).split()
+    assert style_src == ["'self'", *static_files.inline_style_hashes()]
+    assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
