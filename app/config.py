@@ -70,11 +70,16 @@ class Config:
         # A low score with contact details puts a call-back task on the ticket, due this many hours later.
         self.LOOPDESK_CALLBACK_HOURS = int(os.environ.get("LOOPDESK_CALLBACK_HOURS", "24"))
         self.LOOPDESK_SLA_SWEEP_SECONDS = int(os.environ.get("LOOPDESK_SLA_SWEEP_SECONDS", "60"))
-        # Alerts (app/services/alerts.py): a branch's CSAT or index of the last 7 days lower than the 28
+        # Alerts (app/services/insight/alerts.py): a branch's CSAT or index of the last 7 days lower than the 28
         # days before by more than this share (the guides: drops sharply, 50 %), or its negative feedback
         # above 5 %, when each period holds at least this many counted responses.
         self.LOOPDESK_ALERT_DROP_SHARE = float(os.environ.get("LOOPDESK_ALERT_DROP_SHARE", "0.5"))
         self.LOOPDESK_ALERT_MIN_SAMPLE = int(os.environ.get("LOOPDESK_ALERT_MIN_SAMPLE", "20"))
+        # The real-time alert (a burst of unhappy customers): at least this many negative responses that are at
+        # least this share (percent) of a branch's responses within this many minutes. A branch may set its own.
+        self.LOOPDESK_BURST_MIN_NEGATIVE = int(os.environ.get("LOOPDESK_BURST_MIN_NEGATIVE", "3"))
+        self.LOOPDESK_BURST_MIN_SHARE_PERCENT = int(os.environ.get("LOOPDESK_BURST_MIN_SHARE_PERCENT", "50"))
+        self.LOOPDESK_BURST_WINDOW_MINUTES = int(os.environ.get("LOOPDESK_BURST_WINDOW_MINUTES", "15"))
         # E-mail over SMTP. Without SMTP_HOST e-mails only go to the log and the outbox page.
         self.SMTP_HOST = os.environ.get("SMTP_HOST") or None
         self.SMTP_PORT = int(os.environ.get("SMTP_PORT", "587"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 #: A problem mentioned by at least this many customers is a key improvement item (重点改进项).
 KEY_ISSUE_MIN_CUSTOMERS = 3
@@ -98,21 +98,58 @@ def relative_drop(recent: Sample, baseline: Sample) -> float | None:
     return (baseline.value - recent.value) / baseline.value
 
 
-def drop_alert(recent: Sample, baseline: Sample, max_drop: float, min_sample: int) -> bool:
-    """A sharp drop: both periods have at least ``min_sample`` responses and recent fell by more than ``max_drop``."""
+#: Hysteresis: an open alert stays open until its figure is back past this share of the threshold (a drop
+#: alert opened above a 50 % drop closes below 40 %; a negative-rate alert opened above 5 % closes below 4 %),
+#: so a figure hovering at the threshold does not open and close an episode every hour.
+RELEASE_SHARE = 0.8
+
+
+def drop_alert(
+    recent: Sample, baseline: Sample, max_drop: float, min_sample: int, is_open: bool = False,
+    release: float = RELEASE_SHARE,
+) -> bool:
+    """A sharp drop: both periods have at least ``min_sample`` responses and recent fell by more than ``max_drop``
+    (more than ``max_drop × release`` to stay open)."""
     if recent.size < min_sample or baseline.size < min_sample:
         return False
     drop = relative_drop(recent, baseline)
-    return drop is not None and drop > max_drop
+    return drop is not None and drop > (max_drop * release if is_open else max_drop)
 
 
 def negative_rate(negative: int, responses: int) -> float | None:
     return negative / responses if responses else None
 
 
-def negative_rate_alert(negative: int, responses: int, min_sample: int, ceiling: float = NEGATIVE_RATE_TARGET) -> bool:
+def negative_rate_alert(
+    negative: int, responses: int, min_sample: int, ceiling: float = NEGATIVE_RATE_TARGET, is_open: bool = False,
+    release: float = RELEASE_SHARE,
+) -> bool:
     rate = negative_rate(negative, responses)
-    return responses >= min_sample and rate is not None and rate > ceiling
+    return responses >= min_sample and rate is not None and rate > (ceiling * release if is_open else ceiling)
+
+
+@dataclass(frozen=True)
+class BurstRule:
+    """The real-time alert: at least ``min_negative`` negative responses that are at least ``min_share`` of the
+    branch's responses within ``window_minutes`` (defaults 3, 50 %, 15 minutes; set per branch)."""
+
+    min_negative: int = 3
+    min_share: float = 0.5
+    window_minutes: int = 15
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(minutes=self.window_minutes)
+
+
+def burst_alert(negative: int, responses: int, rule: BurstRule) -> bool:
+    """Whether a window with ``negative`` of ``responses`` is a burst of unhappy customers."""
+    return responses > 0 and negative >= rule.min_negative and negative / responses >= rule.min_share
+
+
+def burst_over(last_held: datetime, now: datetime, rule: BurstRule) -> bool:
+    """Hysteresis of the burst alert: an episode ends once the burst has not held for a whole window."""
+    return now - last_held >= rule.window
 
 
 def completion_rate(completed: int, due: int) -> float | None:

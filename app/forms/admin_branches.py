@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping
 from zoneinfo import available_timezones
 
 from flask_babel import gettext as _, lazy_gettext as _l
-from wtforms import BooleanField, DateField, Form, FormField, SelectField, StringField
+from wtforms import BooleanField, DateField, Form, FormField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import TimeInput
 
 from app.core.calendars import WEEKDAYS, WHOLE_WEEK
@@ -262,3 +262,23 @@ class PostersForm(LoopdeskForm):
     """Which file the all-posters job builds (the two buttons send ``format``)."""
 
     format = SelectField(choices=[SelectChoice("pdf", "PDF"), SelectChoice("zip", "ZIP")])
+
+
+class BurstAlertForm(LoopdeskForm):
+    """The branch's own real-time alert; an empty field takes the chain's setting (shown as its placeholder)."""
+
+    min_negative = IntegerField(
+        _l("Unhappy customers"), validators=[Optional(), NumberRange(min=1, max=1000)],
+        description=_l("At least this many responses that opened a ticket …"),
+    )
+    min_share_percent = IntegerField(
+        _l("Share of the responses (%)"), validators=[Optional(), NumberRange(min=1, max=100)],
+        description=_l("… that are at least this share of the branch's responses …"),
+    )
+    window_minutes = IntegerField(
+        _l("Within minutes"), validators=[Optional(), NumberRange(min=1, max=24 * 60)],
+        description=_l("… within this many minutes."),
+    )
+
+    def rule_values(self) -> tuple[int | None, int | None, int | None]:
+        return self.min_negative.data, self.min_share_percent.data, self.window_minutes.data

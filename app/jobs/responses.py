@@ -5,15 +5,31 @@ from datetime import timedelta
 
 from flask import current_app
 
+from app.core.clock import utcnow
 from app.extensions import db
 from app.jobs import job_context
+from app.jobs.notifications import deliver_due, hand_over_webhooks
+from app.services.insight import alerts
 from app.services.survey import responses
 
 
 def response_submitted(response_id: int) -> None:
     with job_context():
-        responses.process_submitted(response_id)
+        _process(response_id)
+
+
+def _process(response_id: int) -> bool:
+    """Process one response and raise the real-time alert it completes; notify after the commit."""
+    if not responses.process_submitted(response_id):
         db.session.commit()
+        return False
+    now = utcnow()
+    raised = alerts.after_response(response_id, now)
+    db.session.commit()
+    hand_over_webhooks(raised.delivery_ids)
+    if raised.notifications:
+        deliver_due(now)
+    return True
 
 
 def sweep_unprocessed() -> int:
@@ -24,8 +40,7 @@ def sweep_unprocessed() -> int:
         while True:
             ids = responses.unprocessed_response_ids(after)
             for response_id in ids:
-                if responses.process_submitted(response_id):
+                if _process(response_id):
                     done += 1
-                db.session.commit()
             if len(ids) < 1000:
                 return done

@@ -29,6 +29,10 @@ class Branch(db.Model):
     opening_hours: Mapped[dict] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: The real-time alert of this branch (app/core/insight.BurstRule); None takes the chain's setting.
+    burst_min_negative: Mapped[int | None] = mapped_column()
+    burst_min_share_percent: Mapped[int | None] = mapped_column()
+    burst_window_minutes: Mapped[int | None] = mapped_column()
 
     qr_codes: Mapped[list[QrCode]] = relationship(
         back_populates="branch", order_by="QrCode.id", cascade="all, delete-orphan"

@@ -87,10 +87,12 @@ class AlertEpisode(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
-    #: "csat_drop", "index_drop", "negative_rate"
+    #: "csat_drop", "index_drop", "negative_rate", "negative_burst"
     kind: Mapped[str] = mapped_column(String(24))
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: The last time its condition held (the burst alert closes once it has not held for a whole window).
+    last_held_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     #: The figures that opened it (recent and baseline value and size, rate...).
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 

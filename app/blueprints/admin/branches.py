@@ -14,6 +14,7 @@ from app.forms.admin_branches import (
     DEFAULT_HOURS,
     AnyBranchHolidayForm,
     BranchForm,
+    BurstAlertForm,
     ConfirmForm,
     HolidayForm,
     NewBranchForm,
@@ -28,6 +29,7 @@ from app.models import Branch, Holiday, QrCode
 from app.services import job_runs
 from app.services.branches import admin as branch_admin
 from app.services.branches.admin import Refused
+from app.services.insight.alerts import burst_rule
 from app.services.survey.entries import forget_cached_codes
 
 bp = Blueprint("branches", __name__, url_prefix="/branches")
@@ -39,7 +41,7 @@ HOLIDAYS_AHEAD = timedelta(days=365)
 
 @bp.context_processor
 def branch_helpers() -> dict:
-    return {"country_name": _country_name}
+    return {"country_name": _country_name, "burst_rule": burst_rule}
 
 
 def _country_name(code: str) -> str:
@@ -369,3 +371,32 @@ def delete_holiday(holiday_id: int):
     if back_to and db.session.get(Branch, back_to) is not None:
         return redirect(url_for(".show", branch_id=back_to, _anchor="holidays"), 303)
     return redirect(url_for(".holidays"), 303)
+
+
+@bp.route("/<int:branch_id>/alert", methods=["GET", "POST"])
+def burst_alert(branch_id: int):
+    """The branch's real-time alert (a burst of unhappy customers), or the chain's when left empty."""
+    branch = _branch_or_404(branch_id)
+    if request.method == "GET":
+        form = BurstAlertForm(formdata=None, data={
+            "min_negative": branch.burst_min_negative, "min_share_percent": branch.burst_min_share_percent,
+            "window_minutes": branch.burst_window_minutes,
+        })
+        return _burst_page(branch, form)
+    form = BurstAlertForm()
+    if not form.validate():
+        return _burst_page(branch, form, 422)
+    branch_admin.set_burst_rule(current_user, branch, *form.rule_values())
+    db.session.commit()
+    flash(_("Real-time alert saved."))
+    return redirect(url_for(".show", branch_id=branch.id) + "#alert", 303)
+
+
+def _burst_page(branch: Branch, form: BurstAlertForm, status: int = 200):
+    config = current_app.config
+    chain = {
+        "min_negative": config["LOOPDESK_BURST_MIN_NEGATIVE"],
+        "min_share_percent": config["LOOPDESK_BURST_MIN_SHARE_PERCENT"],
+        "window_minutes": config["LOOPDESK_BURST_WINDOW_MINUTES"],
+    }
+    return render_template("admin/branches/alert.html", branch=branch, form=form, chain=chain), status

@@ -146,6 +146,22 @@ def update_branch(actor: User, branch: Branch, values: BranchValues) -> bool:
     return any(before[name] != after[name] for name in ("timezone", "opening_hours"))
 
 
+BURST_FIELDS = ("burst_min_negative", "burst_min_share_percent", "burst_window_minutes")
+
+
+def set_burst_rule(
+    actor: User, branch: Branch, min_negative: int | None, min_share_percent: int | None, window_minutes: int | None
+) -> None:
+    """The branch's own real-time alert (app/services/insight/alerts.py); None takes the chain's setting."""
+    before = audit.values(branch, BURST_FIELDS)
+    branch.burst_min_negative, branch.burst_min_share_percent = min_negative, min_share_percent
+    branch.burst_window_minutes = window_minutes
+    after = audit.values(branch, BURST_FIELDS)
+    if before != after:
+        audit.record(actor, "update", branch, before=before, after=after)
+    db.session.flush()
+
+
 def set_active(actor: User, branch: Branch, active: bool) -> None:
     """Deactivate (its codes then show "closed") or reactivate a branch; nothing else changes."""
     if branch.active == active:

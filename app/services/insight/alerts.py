@@ -20,6 +20,17 @@ does (a smaller sample included). A relapse opens a new episode and notifies aga
 partial index on open episodes (branch, kind) makes this race-safe: an episode is opened with
 INSERT … ON CONFLICT DO NOTHING, and only the sweep whose insert made the row notifies.
 
+The real-time alert (``after_response``, called by the response job as each response is processed): at
+least N negative responses (that opened a ticket), at least X % of the branch's counted responses, within M
+minutes ending at the response's submission (defaults 3, 50 %, 15 minutes; ``LOOPDESK_BURST_*``, or the
+branch's own). It opens a ``negative_burst`` episode and notifies at once; the episode stays open while
+responses keep the condition true and closes once it has not held for a whole window (hysteresis: a burst
+that pauses for a minute is one episode, not two). The hourly sweep closes episodes whose branch went quiet.
+
+Hysteresis of the drop and negative-rate alerts: an open episode stays open until its figure is back past
+80 % of the threshold (``app/core/insight.RELEASE_SHARE``), so a figure hovering at 50 % does not open and
+close an episode every hour.
+
 Receivers: the active supervisors whose scope holds the branch (every branch, or assigned);
 when a branch has none, the active admins, so an alert is never heard by nobody. Each gets the
 notification (inbox, and e-mail when they have an address) in their own language; webhooks get
@@ -44,16 +55,18 @@ from app.core.insight import BASELINE_DAYS, RECENT_DAYS, Sample
 from app.core.languages import SUPPORTED_LOCALES
 from app.core.scoring import index_percent
 from app.extensions import db
-from app.models import AlertEpisode, AnswerRollup, Branch, ResponseRollup, Role, User
+from app.models import AlertEpisode, AnswerRollup, Branch, Response, ResponseRollup, Role, Ticket, User
 from app.models.upsert import insert_on_conflict
 from app.services import notifications
 from app.services.dashboard import scores as dashboard_scores
 from app.services.insight import rollups
+from app.services.insight.filters import counted_in_scores
 
 log = logging.getLogger(__name__)
 
 CSAT_DROP, INDEX_DROP, NEGATIVE_RATE = "csat_drop", "index_drop", "negative_rate"
-KINDS = (CSAT_DROP, INDEX_DROP, NEGATIVE_RATE)
+NEGATIVE_BURST = "negative_burst"
+KINDS = (CSAT_DROP, INDEX_DROP, NEGATIVE_RATE, NEGATIVE_BURST)
 NOTIFICATION_KIND = "alert"
 WEBHOOK_EVENT = "branch.alert"
 
@@ -157,17 +170,22 @@ class Finding:
     details: dict[str, Any]
 
 
-def findings(figures: BranchFigures, max_drop: float, min_sample: int) -> list[Finding]:
-    """Whether each alert condition holds for the branch, with the figures it rests on."""
+def findings(
+    figures: BranchFigures, max_drop: float, min_sample: int, open_kinds: frozenset[str] = frozenset()
+) -> list[Finding]:
+    """Whether each alert condition holds for the branch, with the figures it rests on (an open episode's with
+    the release threshold)."""
     recent, baseline = figures.recent, figures.baseline
     details = {"recent": recent.as_details(), "baseline": baseline.as_details()}
     found = []
     for kind, attribute in ((CSAT_DROP, "csat"), (INDEX_DROP, "index_percent")):
         now_sample = Sample(getattr(recent, attribute), recent.responses)
         before_sample = Sample(getattr(baseline, attribute), baseline.responses)
-        holds = insight.drop_alert(now_sample, before_sample, max_drop, min_sample)
+        holds = insight.drop_alert(now_sample, before_sample, max_drop, min_sample, is_open=kind in open_kinds)
         found.append(Finding(kind, holds, {**details, "drop": insight.relative_drop(now_sample, before_sample)}))
-    holds = insight.negative_rate_alert(recent.negative, recent.responses, min_sample)
+    holds = insight.negative_rate_alert(
+        recent.negative, recent.responses, min_sample, is_open=NEGATIVE_RATE in open_kinds
+    )
     rate = insight.negative_rate(recent.negative, recent.responses)
     found.append(Finding(NEGATIVE_RATE, holds, {**details, "rate": rate}))
     return found
@@ -200,7 +218,8 @@ def evaluate(now: datetime) -> EvaluateResult:
     notices = _Notices(now)
     evaluated = set()
     for branch in branches:
-        for finding in findings(figures[branch.id], max_drop, min_sample):
+        open_kinds = frozenset(kind for branch_id, kind in open_now if branch_id == branch.id)
+        for finding in findings(figures[branch.id], max_drop, min_sample, open_kinds):
             key = (branch.id, finding.kind)
             evaluated.add(key)
             if finding.holds and key not in open_now:
@@ -210,17 +229,101 @@ def evaluate(now: datetime) -> EvaluateResult:
                     notices.add(branch, finding, episode_id)
             elif not finding.holds and key in open_now:
                 result.closed += _close(branch.id, finding.kind, now)
-    for branch_id, kind in open_now - evaluated:  # a branch closed meanwhile
-        result.closed += _close(branch_id, kind, now)
+    for branch_id, kind in open_now - evaluated:  # a branch closed meanwhile; bursts below
+        if kind != NEGATIVE_BURST:
+            result.closed += _close(branch_id, kind, now)
+    result.closed += _close_quiet_bursts({b.id: b for b in branches}, now)
     result.notifications, result.delivery_ids = notices.send()
     return result
 
 
-def _open(branch_id: int, finding: Finding, now: datetime) -> int | None:
+# --- The real-time alert ---------------------------------------------------------------------
+
+
+def burst_rule(branch: Branch) -> insight.BurstRule:
+    """The branch's own setting where it has one, else the chain's."""
+    config = current_app.config
+    share = branch.burst_min_share_percent
+    return insight.BurstRule(
+        min_negative=branch.burst_min_negative or config["LOOPDESK_BURST_MIN_NEGATIVE"],
+        min_share=(share if share is not None else config["LOOPDESK_BURST_MIN_SHARE_PERCENT"]) / 100,
+        window_minutes=branch.burst_window_minutes or config["LOOPDESK_BURST_WINDOW_MINUTES"],
+    )
+
+
+def burst_figures(branch_id: int, end: datetime, rule: insight.BurstRule) -> tuple[int, int, datetime]:
+    """(negative, responses, first) of the branch's counted responses submitted in (end − window, end]."""
+    start = end - rule.window
+    rows = db.session.execute(
+        select(Response.id, Response.submitted_at, Ticket.id)
+        .outerjoin(Ticket, Ticket.response_id == Response.id)
+        .where(Response.branch_id == branch_id, Response.submitted_at > start, Response.submitted_at <= end,
+               counted_in_scores())
+    ).all()
+    negative = len({response_id for response_id, _at, ticket_id in rows if ticket_id is not None})
+    responses = len({response_id for response_id, _at, _ticket in rows})
+    return negative, responses, start
+
+
+def after_response(response_id: int, now: datetime) -> EvaluateResult:
+    """The real-time alert after a processed response (see the module's docstring). Flushes, no commit."""
+    result = EvaluateResult()
+    response = db.session.get(Response, response_id)
+    if response is None or response.submitted_at is None:
+        return result
+    branch = response.branch
+    rule = burst_rule(branch)
+    at = response.submitted_at
+    negative, responses, start = burst_figures(branch.id, at, rule)
+    holds = insight.burst_alert(negative, responses, rule)
+    episode = db.session.scalar(
+        select(AlertEpisode).where(AlertEpisode.branch_id == branch.id, AlertEpisode.kind == NEGATIVE_BURST,
+                                   AlertEpisode.closed_at.is_(None))
+    )
+    if episode is not None:
+        if holds:
+            episode.last_held_at = max(episode.last_held_at or at, at)
+        elif insight.burst_over(episode.last_held_at or episode.opened_at, at, rule):
+            episode.closed_at = at
+            result.closed = 1
+        db.session.flush()
+        return result
+    if not holds:
+        return result
+    finding = Finding(NEGATIVE_BURST, True, {
+        "negative": negative, "responses": responses, "minutes": rule.window_minutes,
+        "from": start.isoformat(), "to": at.isoformat(),
+        "rule": {"min_negative": rule.min_negative, "min_share": rule.min_share},
+    })
+    episode_id = _open(branch.id, finding, now, last_held_at=at)
+    if episode_id is not None:
+        result.opened.append(episode_id)
+        notices = _Notices(now)
+        notices.add(branch, finding, episode_id)
+        result.notifications, result.delivery_ids = notices.send()
+    return result
+
+
+def _close_quiet_bursts(branches: dict[int, Branch], now: datetime) -> int:
+    """Close the burst episodes whose branch has been quiet (or gone) for a whole window."""
+    closed = 0
+    for episode in db.session.scalars(
+        select(AlertEpisode).where(AlertEpisode.kind == NEGATIVE_BURST, AlertEpisode.closed_at.is_(None))
+    ):
+        branch = branches.get(episode.branch_id)
+        if branch is None or insight.burst_over(episode.last_held_at or episode.opened_at, now, burst_rule(branch)):
+            episode.closed_at = now
+            closed += 1
+    db.session.flush()
+    return closed
+
+
+def _open(branch_id: int, finding: Finding, now: datetime, last_held_at: datetime | None = None) -> int | None:
     """The new episode's id, or None when another sweep opened it first (the unique index decides)."""
     statement = (
         insert_on_conflict(AlertEpisode)
-        .values(branch_id=branch_id, kind=finding.kind, opened_at=now, closed_at=None, details=finding.details)
+        .values(branch_id=branch_id, kind=finding.kind, opened_at=now, closed_at=None, details=finding.details,
+                last_held_at=last_held_at)
         .on_conflict_do_nothing(index_elements=["branch_id", "kind"], index_where=AlertEpisode.closed_at.is_(None))
         .returning(AlertEpisode.id)
     )
@@ -269,11 +372,14 @@ class _Notices:
         return supervisors or self._active(Role.ADMIN)
 
     def add(self, branch: Branch, finding: Finding, episode_id: int) -> None:
-        url = dashboard_url(branch.id, finding)
+        burst = finding.kind == NEGATIVE_BURST
+        url = responses_url(branch, finding) if burst else dashboard_url(branch.id, finding)
         receivers = self.receivers(branch.id)
         for user in receivers:
+            to_responses = burst and user.role == Role.SUPERVISOR  # admins have no responses page
+            link = url if to_responses or not burst else burst_dashboard_url(branch, finding)
             with force_locale(_locale_of(user)):
-                title, body = message(finding, branch.name, url)
+                title, body = message(finding, branch.name, link, to_responses)
             self.messages.append(notifications.Message(user, None, NOTIFICATION_KIND, title, body))
         self.events.append({
             "episode_id": episode_id, "kind": finding.kind, "branch": branch.code, "branch_name": branch.name,
@@ -311,6 +417,30 @@ def dashboard_url(branch_id: int, finding: Finding) -> str | None:
     return current_app.config["LOOPDESK_BASE_URL"] + path
 
 
+def responses_url(branch: Branch, finding: Finding) -> str | None:
+    """The branch's negative responses of the burst's local day(s), absolute (the supervisor's responses page)."""
+    first = rollups.local_day(datetime.fromisoformat(finding.details["from"]), branch.timezone)
+    last = rollups.local_day(datetime.fromisoformat(finding.details["to"]), branch.timezone)
+    args = {"branch_ids": branch.id, "negative": "1", "date_from": first.isoformat(), "date_to": last.isoformat()}
+    try:
+        path = current_app.url_map.bind("localhost").build("staff.responses", args)
+    except BuildError:
+        return None
+    return current_app.config["LOOPDESK_BASE_URL"] + path
+
+
+def burst_dashboard_url(branch: Branch, finding: Finding) -> str | None:
+    """For an admin (who has no responses page): the branch's dashboard on the burst's day."""
+    day = rollups.local_day(datetime.fromisoformat(finding.details["to"]), branch.timezone).isoformat()
+    try:
+        path = current_app.url_map.bind("localhost").build(
+            "insight.index", {"branch_ids": branch.id, "date_from": day, "date_to": day}
+        )
+    except BuildError:
+        return None
+    return current_app.config["LOOPDESK_BASE_URL"] + path
+
+
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} %"
 
@@ -319,11 +449,20 @@ def _number(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
 
-def message(finding: Finding, branch_name: str, url: str | None) -> tuple[str, str]:
+def message(finding: Finding, branch_name: str, url: str | None, to_responses: bool = False) -> tuple[str, str]:
     """(title, body) of an alert in the current language: the branch, the figures before and after, the samples."""
-    recent, baseline = finding.details["recent"], finding.details["baseline"]
-    drop = _percent(100 * finding.details["drop"]) if finding.details.get("drop") is not None else "—"
-    if finding.kind == CSAT_DROP:
+    details = finding.details
+    recent, baseline = details.get("recent", {}), details.get("baseline", {})
+    drop = _percent(100 * details["drop"]) if details.get("drop") is not None else "—"
+    if finding.kind == NEGATIVE_BURST:
+        title = _("Alert: %(negative)d unhappy customers in %(minutes)d minutes at %(branch)s",
+                  negative=details["negative"], minutes=details["minutes"], branch=branch_name)
+        body = _(
+            "%(negative)d of %(responses)d responses of the last %(minutes)d minutes opened a ticket. "
+            "Look at them now: the customers may still be in the branch.",
+            negative=details["negative"], responses=details["responses"], minutes=details["minutes"],
+        )
+    elif finding.kind == CSAT_DROP:
         title = _("Alert: CSAT fell sharply at %(branch)s", branch=branch_name)
         body = _(
             "CSAT of the last 7 days: %(recent)s (%(recent_n)d responses); of the 28 days before: "
@@ -351,5 +490,5 @@ def message(finding: Finding, branch_name: str, url: str | None) -> tuple[str, s
             before_negative=baseline["negative"], before_responses=baseline["responses"],
         )
     if url:
-        body += "\n" + _("Dashboard: %(url)s", url=url)
+        body += "\n" + (_("Responses: %(url)s", url=url) if to_responses else _("Dashboard: %(url)s", url=url))
     return title, body
