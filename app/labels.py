@@ -80,6 +80,14 @@ SLA_STATE_LABELS = {
     "met": _l("met"),
     "paused": _l("paused"),
 }
+#: The staff queue's orders a supervisor may choose (keys of app.services.tickets.queries.QUEUE_ORDERS).
+QUEUE_ORDER_LABELS = {
+    "urgency": _l("Breached, at risk, then soonest due"),
+    "due": _l("Soonest due (most overdue first)"),
+    "priority": _l("Priority"),
+    "newest": _l("Newest first"),
+    "oldest": _l("Oldest first"),
+}
 NOTE_LABELS = {
     "after_hours": _l("outside business hours"),
     "closed_weekday": _l("closed that day"),

@@ -34,15 +34,16 @@ def ticket_labels() -> dict:
         "sla_state_labels": labels.SLA_STATE_LABELS,
         "event_label": labels.event_label,
         "timeline_label": labels.timeline_label,
-        "next_due": _next_due,
+        "next_due": queries.next_due,
     }
 
 
-def _next_due(ticket):
-    """The deadline a person at the counter cares about: first response until given, then resolution."""
-    if ticket.first_response_at is None and ticket.first_response_due_at is not None:
-        return ticket.first_response_due_at
-    return ticket.resolution_due_at
+def _queue_order() -> str:
+    """The order asked for, when the user may choose one (supervisors, admins); else the default."""
+    order = request.args.get("order")
+    if order in queries.QUEUE_ORDERS and queries.may_choose_order(current_user):
+        return order
+    return queries.DEFAULT_ORDER
 
 
 @bp.get("/queue")
@@ -56,6 +57,7 @@ def queue():
         "priority": request.args.get("priority") if request.args.get("priority") in labels.PRIORITY_LABELS else None,
         "branch": request.args.get("branch", type=int),
         "risk": request.args.get("risk") if request.args.get("risk") in ("at_risk", "breached") else None,
+        "order": _queue_order(),
     }
     rows = queries.queue(
         current_user,
@@ -66,10 +68,12 @@ def queue():
         at_risk=filters["risk"] == "at_risk",
         breached=filters["risk"] == "breached",
         narrowed=queries.TicketFilter.from_args(request.args),
+        order=filters["order"],
     )
     context = {
         "tickets": rows,
         "filters": filters,
+        "orders": labels.QUEUE_ORDER_LABELS if queries.may_choose_order(current_user) else None,
         "branches": queries.branches_in_scope(current_user),
         "now": utcnow(),
     }

@@ -131,6 +131,44 @@ def _filtered(
     return scope_tickets(query, user)
 
 
+# --- The queue's order -----------------------------------------------------------------------
+
+
+def next_due(ticket: Ticket) -> datetime | None:
+    """The deadline a person at the counter cares about: first response until given, then resolution."""
+    if ticket.first_response_at is None and ticket.first_response_due_at is not None:
+        return ticket.first_response_due_at
+    return ticket.resolution_due_at
+
+
+#: ``next_due`` in SQL, so the database sorts by it.
+_NEXT_DUE = case(
+    (and_(Ticket.first_response_at.is_(None), Ticket.first_response_due_at.is_not(None)), Ticket.first_response_due_at),
+    else_=Ticket.resolution_due_at,
+)
+#: Breached first, then at risk (warning), then the rest.
+_URGENCY = case((Ticket.sla_state == "breached", 0), (Ticket.sla_state == "warning", 1), else_=2)
+_PRIORITY = case(
+    (Ticket.priority == Priority.URGENT, 0), (Ticket.priority == Priority.HIGH, 1),
+    (Ticket.priority == Priority.NORMAL, 2), else_=3,
+)
+
+#: The orders a supervisor may choose; staff always get ``urgency``. A breached ticket's due
+#: time is when it fell overdue, so "soonest due" puts the most overdue first.
+QUEUE_ORDERS: dict[str, tuple] = {
+    "urgency": (_URGENCY, _NEXT_DUE.asc().nulls_last()),
+    "due": (_NEXT_DUE.asc().nulls_last(),),
+    "priority": (_PRIORITY, _URGENCY, _NEXT_DUE.asc().nulls_last()),
+    "newest": (Ticket.created_at.desc(),),
+    "oldest": (Ticket.created_at.asc(),),
+}
+DEFAULT_ORDER = "urgency"
+
+
+def may_choose_order(user: User) -> bool:
+    return user.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
 def queue(
     user: User,
     *,
@@ -142,8 +180,12 @@ def queue(
     breached: bool = False,
     limit: int = 100,
     narrowed: TicketFilter | None = None,
+    order: str = DEFAULT_ORDER,
 ) -> list[Ticket]:
-    """The staff queue: open tickets in scope (``mine``: assigned to the user or to nobody), soonest due first.
+    """The staff queue: open tickets in scope (``mine``: assigned to the user or to nobody).
+
+    ``order`` is a key of ``QUEUE_ORDERS``; the default puts breached tickets first (most
+    overdue on top), then the ones at risk, then the rest, each soonest due first.
 
     ``status`` shows that status instead of the open ones (``"any"``: every status); ``at_risk``
     (warning) and ``breached`` filter by SLA state (both: either); ``narrowed``: the tickets
@@ -152,7 +194,7 @@ def queue(
     query = (
         select(Ticket)
         .options(joinedload(Ticket.branch), joinedload(Ticket.department), joinedload(Ticket.assignee))
-        .order_by(Ticket.next_deadline_at.asc().nulls_last(), Ticket.created_at, Ticket.id)
+        .order_by(*QUEUE_ORDERS.get(order, QUEUE_ORDERS[DEFAULT_ORDER]), Ticket.created_at, Ticket.id)
         .limit(limit)
     )
     query = _filtered(

@@ -156,3 +156,28 @@ def test_shortening_the_policy_moves_the_due_time_shown_on_the_ticket_and_its_ex
     due_lines = lambda html: re.findall(r"<li>(Due [^<]+)</li>", html)  # noqa: E731
     assert due_lines(after) != due_lines(before)
     assert len(re.findall(r"<li>Counted ", after)) >= 1
+
+
+def queue_codes(page: str) -> list[str]:
+    return re.findall(r'<span class="ref">(LD-[0-9A-Z]+)</span>', page)
+
+
+def test_a_supervisor_chooses_the_queue_order_in_its_form_and_staff_keep_the_urgent_one(app, client, demo):
+    first_code = complain(app.test_client(), demo["tokens"]["SH-PEOPLE"])
+    second_code = complain(app.test_client(), demo["tokens"]["SH-PEOPLE"], phone="13900139000")
+    login(client, "supervisor", demo["passwords"]["supervisor"])
+    page = client.get("/staff/queue?view=all").get_data(as_text=True)
+    assert '<select name="order">' in page and "Newest first" in page
+    newest = client.get("/staff/queue?view=all&order=newest").get_data(as_text=True)
+    assert queue_codes(newest)[:2] == [second_code, first_code]
+    assert '<option value="newest" selected>' in newest
+    oldest = client.get("/staff/queue?view=all&order=oldest", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert queue_codes(oldest).index(first_code) < queue_codes(oldest).index(second_code)
+    assert client.get("/staff/queue?order=nonsense%00").status_code == 200
+
+    staff = app.test_client()
+    login(staff, "staff", demo["passwords"]["staff"])
+    default = queue_codes(staff.get("/staff/queue").get_data(as_text=True))
+    asked = staff.get("/staff/queue?order=newest").get_data(as_text=True)
+    assert '<select name="order">' not in asked
+    assert queue_codes(asked) == default

@@ -16,6 +16,7 @@ from app.models import (
     Department,
     Response,
     RoutingRule,
+    SlaPolicy,
     Ticket,
     TicketEvent,
     TicketStatus,
@@ -24,6 +25,7 @@ from app.models import (
 from app.services import tickets
 from app.services.routing import stored
 from app.services.sla import clocks as sla_clocks
+from app.services.sla import escalations
 from app.services.tickets import opening, queries
 from app.services.tickets.errors import EmptyBody, ForbiddenTransition, InvalidValue, OutOfScope, StaleTicket
 from tests.conftest import PG_URL, SurveyWalker
@@ -475,10 +477,10 @@ def test_queue_is_mine_and_unassigned_soonest_due_first(ctx):
     later, sooner, undated, others = (staff_ticket(subject=s) for s in ("later", "sooner", "undated", "others"))
     tickets.assign(others, supervisor, supervisor, seen_version=tickets.page_version(others))
     tickets.claim(later, staff, seen_version=tickets.page_version(later))
-    later.next_deadline_at, sooner.next_deadline_at, undated.next_deadline_at = (
-        now + timedelta(hours=2), now + timedelta(minutes=5), None,
-    )
-    others.next_deadline_at = now
+    for ticket, due in ((later, now + timedelta(hours=2)), (sooner, now + timedelta(minutes=5)), (undated, None),
+                        (others, now)):
+        ticket.first_response_due_at = ticket.resolution_due_at = due
+        ticket.sla_state = "on_track"
     db.session.commit()
     assert [t.subject for t in queries.queue(staff, mine=True)] == ["sooner", "later", "undated"]
     assert [t.subject for t in queries.queue(supervisor, mine=False)] == ["others", "sooner", "later", "undated"]
@@ -488,6 +490,49 @@ def test_queue_is_mine_and_unassigned_soonest_due_first(ctx):
     assert [t.subject for t in queries.queue(staff, mine=True, status="in_progress")] == ["later"]
     counts = queries.queue_counts(staff)
     assert (counts.open, counts.mine, counts.unassigned, counts.breached) == (4, 1, 2, 1)
+
+
+def overdue_ticket(subject: str, overdue: timedelta, now) -> Ticket:
+    """A ticket whose first response fell due ``overdue`` ago (the normal policy counts around the clock here)."""
+    ticket = staff_ticket(subject=subject)
+    policy = db.session.scalar(select(SlaPolicy).where(SlaPolicy.priority == "normal"))
+    created = now - timedelta(minutes=policy.first_response_minutes) - overdue
+    ticket.created_at = created
+    db.session.execute(  # the test goes back in time; the app never rewrites events
+        TicketEvent.__table__.update().where(TicketEvent.__table__.c.ticket_id == ticket.id).values(at=created)
+    )
+    db.session.commit()
+    return ticket
+
+
+def test_most_overdue_ticket_is_on_top_then_at_risk_then_soonest_due(ctx):
+    now = utcnow()
+    for existing in db.session.scalars(select(Ticket)):
+        existing.status = TicketStatus.CLOSED  # the demo's tickets out of the way
+    policy = db.session.scalar(select(SlaPolicy).where(SlaPolicy.priority == "normal"))
+    sla_clocks.update_policy(policy, business_hours=False, refresh=False)
+    fresh = staff_ticket(subject="fresh")
+    day = overdue_ticket("27 h overdue", timedelta(hours=27), now)
+    week = overdue_ticket("5 days overdue", timedelta(days=5), now)
+    newer = staff_ticket(subject="fresher")
+    risky = overdue_ticket("at risk", -timedelta(minutes=policy.first_response_minutes) * (1 - policy.warning_percent / 100) / 2, now)
+    sla_clocks.refresh_open_tickets(now=now)
+    db.session.commit()
+    escalations.sweep(now)  # the ladder fires for the breached ones: nothing left for the sweep to look at
+    db.session.commit()
+    db.session.expire_all()
+    assert (week.sla_state, day.sla_state, risky.sla_state, fresh.sla_state) == ("breached", "breached", "warning", "on_track")
+    assert week.next_deadline_at is None or week.next_deadline_at > now
+
+    staff, supervisor = user("staff"), user("supervisor")
+    expected = ["5 days overdue", "27 h overdue", "at risk", "fresh", "fresher"]
+    assert [t.subject for t in queries.queue(staff, mine=True)] == expected
+    assert [t.subject for t in queries.queue(staff, mine=True, order="due")] == expected
+    assert [t.subject for t in queries.queue(supervisor, mine=False, order="newest")][:2] == ["fresher", "fresh"]
+    assert [t.subject for t in queries.queue(supervisor, mine=False, order="oldest")][0] == "5 days overdue"
+    newer.priority = "urgent"
+    db.session.commit()
+    assert [t.subject for t in queries.queue(supervisor, mine=False, order="priority")][:2] == ["fresher", "5 days overdue"]
 
 
 def test_queue_loads_branch_department_and_assignee_in_one_query(app, ctx):
