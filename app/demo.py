@@ -6,6 +6,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.core.clock import utcnow
 from app.core.reference import new_reference_code
@@ -172,11 +173,19 @@ def _uuid(rng: random.Random) -> str:
 
 
 def demo_lines() -> list[str]:
-    """`login: ROLE USERNAME PASSWORD` and `survey: URL` lines, for people and scripts."""
+    """`login: ROLE USERNAME PASSWORD` and `survey: BRANCH | CODE'S LABEL | KIND: URL` lines, for people and scripts.
+
+    Scripts take the token as what follows the last ``/s/`` of a survey line.
+    """
     lines = []
     for username, role, password, *_rest in USERS:
         if db.session.scalar(select(User.id).where(User.username == username)):
             lines.append(f"login: {role.value} {username} {password}")
-    for qr in db.session.scalars(select(QrCode).where(QrCode.revoked_at.is_(None)).order_by(QrCode.id)):
-        lines.append(f"survey: {survey_url(qr.token)}")
+    codes = db.session.scalars(
+        select(QrCode).where(QrCode.revoked_at.is_(None)).options(joinedload(QrCode.branch)).order_by(QrCode.id)
+    )
+    for qr in codes:
+        kind = "kiosk" if qr.is_kiosk else "poster"
+        label = f"{qr.label} | " if qr.label else ""
+        lines.append(f"survey: {qr.branch.code} {qr.branch.name} | {label}{kind}: {survey_url(qr.token)}")
     return lines
