@@ -86,13 +86,15 @@ def configure_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from sqlalchemy import event
 
+        busy_ms = int(app.config["LOOPDESK_SQLITE_BUSY_SECONDS"] * 1000)
+
         with app.app_context():
             @event.listens_for(db.engine, "connect")
             def _sqlite_pragmas(dbapi_connection, _record) -> None:
                 cursor = dbapi_connection.cursor()
+                cursor.execute(f"PRAGMA busy_timeout={busy_ms}")  # first: switching to WAL may wait too
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA busy_timeout=5000")
                 cursor.close()
 
 

@@ -94,6 +94,10 @@ class Config:
             if part.strip()
         ]
 
+        # Embedded SQLite: how long a write waits for another writer's lock before it is tried again
+        # (app/models/busy.py).
+        self.LOOPDESK_SQLITE_BUSY_SECONDS = float(os.environ.get("LOOPDESK_SQLITE_BUSY_SECONDS", "5"))
+
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

@@ -18,6 +18,7 @@ from app.jobs.responses import response_submitted
 from app.services.survey import submitting
 from app.services.survey.entries import open_survey, SurveyEntry, SurveyUnavailable, Unavailable
 from app.models import QuestionType
+from app.models.busy import retrying_when_busy
 from app.services.survey.submitting import AlreadySubmitted, StepInput
 
 bp = Blueprint("survey", __name__)
@@ -144,8 +145,7 @@ def show(token: str):
     if ref is None:
         session.pop("thanks", None)
         ref = _draft_ref(token, create=True)
-        submitting.count_scan(entry)
-        db.session.commit()
+        retrying_when_busy(lambda: _commit_after(submitting.count_scan, entry), "count a scan")
     return _step_page(entry, plan, ref["key"], draft, asked=request.args.get("step", type=int))
 
 
@@ -231,8 +231,9 @@ def answer(token: str):
         contact=form.contact_details(),
     )
     try:
-        draft, submitted = submitting.save_step(entry, plan, data, draft)
-        db.session.commit()
+        draft, submitted = retrying_when_busy(
+            lambda: _commit_after(submitting.save_step, entry, plan, data, draft), "save a survey step"
+        )
     except AlreadySubmitted:
         db.session.rollback()
         return _to_thanks(token)
@@ -243,6 +244,13 @@ def answer(token: str):
     if htmx:
         return _step_page(entry, plan, key, draft, asked=None, push=True)
     return _see_other(url_for("survey.show", token=token))
+
+
+def _commit_after(write, *args):
+    """``write(*args)`` then commit: one unit of work, run again whole when SQLite was busy."""
+    result = write(*args)
+    db.session.commit()
+    return result
 
 
 def _see_other(target: str):

@@ -12,6 +12,8 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
+from app.models.busy import retrying_when_busy
+
 log = logging.getLogger(__name__)
 
 def redis_connection(url: str):
@@ -45,7 +47,7 @@ def enqueue(func: Callable[..., Any], *args: Any, timeout: int = 300) -> bool:
             log.exception("could not enqueue %s%r; the sweep will pick it up", func.__name__, args)
             return False
     try:
-        func(*args)
+        retrying_when_busy(lambda: func(*args), f"in-process job {func.__name__}")  # jobs are safe to run twice
         return True
     except Exception:
         log.exception("in-process job %s%r failed; the sweep will retry it", func.__name__, args)
