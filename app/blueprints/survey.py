@@ -204,7 +204,7 @@ def answer(token: str):
     if draft is not None and draft.qr_code_id != entry.qr_id:
         abort(400)
     if draft is not None and draft.submitted_at is not None:
-        return _to_thanks(token)
+        return _to_thanks(token, key)  # the reply to the submit was lost, or a second tap
     plan = submitting.plan_of(entry, draft)
     if plan is None:
         return _unavailable(SurveyUnavailable(Unavailable.CLOSED, entry.branch_name))
@@ -236,11 +236,10 @@ def answer(token: str):
         )
     except AlreadySubmitted:
         db.session.rollback()
-        return _to_thanks(token)
+        return _to_thanks(token, key)  # a concurrent submit of the same draft won
     if submitted:
-        session["thanks"] = {"token": token, "ref": draft.reference_code}
         enqueue(response_submitted, draft.id)
-        return _to_thanks(token)
+        return _to_thanks(token, key)
     if htmx:
         return _step_page(entry, plan, key, draft, asked=None, push=True)
     return _see_other(url_for("survey.show", token=token))
@@ -260,7 +259,9 @@ def _see_other(target: str):
     return redirect(target, 303)
 
 
-def _to_thanks(token: str):
+def _to_thanks(token: str, key: str):
+    """To the thank-you page of the response this draft key made (it reads the code from there)."""
+    session["thanks"] = {"token": token, "key": key}
     _forget_draft(token)
     target = url_for("survey.thanks", token=token)
     if htmx:
@@ -276,7 +277,9 @@ def thanks(token: str):
     except SurveyUnavailable as error:
         return _unavailable(error)
     done = session.get("thanks") or {}
-    reference_code = done.get("ref") if done.get("token") == token else None
+    reference_code = None
+    if done.get("token") == token and isinstance(done.get("key"), str):
+        reference_code = submitting.reference_code_of(done["key"], entry.qr_id)
     plan = submitting.plan_of(entry, None)
     return render_template(
         "survey/thanks.html",

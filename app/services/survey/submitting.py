@@ -101,6 +101,21 @@ def read_draft(key: str) -> DraftView | None:
     return DraftView(*rows[0][:10], answers=answers)
 
 
+_READ_REFERENCE_CODE = select(Response.reference_code).where(
+    Response.idempotency_key == bindparam("key"), Response.qr_code_id == bindparam("qr_id"),
+    Response.submitted_at.is_not(None),
+)
+
+
+def reference_code_of(key: str, qr_id: int) -> str | None:
+    """The code of the response this draft key submitted through this QR code (None: not submitted, or no code).
+
+    The thank-you page reads it here, not from what the submitting request put in the session:
+    a reply that never reached the phone, or the loser of two taps, still shows it.
+    """
+    return db.session.execute(_READ_REFERENCE_CODE, {"key": key, "qr_id": qr_id}).scalar()
+
+
 def answers_of(draft: DraftView | None, plan: SurveyPlan) -> dict[str, AnswerValue]:
     if draft is None:
         return {}

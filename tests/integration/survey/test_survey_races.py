@@ -67,3 +67,76 @@ def test_a_revoked_code_stops_working_within_the_cache_time(app, client, demo):
         db.session.commit()
     time.sleep(0.6)
     assert client.get(f"/s/{token}").status_code == 410
+
+
+CALL_ME_BACK = [("product", 1), ("service", 1), ("service_problem", ["waiting"]), ("environment", 2), ("nps", 1)]
+
+
+def phone_at_last_step(client, token: str) -> tuple[SurveyWalker, dict]:
+    walker = SurveyWalker(client, token)
+    walker.open()
+    for key, value in CALL_ME_BACK:
+        walker.answer(**{key: value})
+    form = {
+        "csrf_token": csrf_token(walker.page), "key": hidden(walker.page, "key"), "step": walker.step,
+        "q_comment": "排队太久", "q_contact_phone": "13800138000", "q_contact_consent": "y",
+    }
+    return walker, form
+
+
+def same_browser(app, client):
+    """Another client holding the cookies ``client`` holds now (the phone as it was before a reply)."""
+    twin = app.test_client()
+    for cookie in client._cookies.values():
+        twin.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
+    return twin
+
+
+def stored_code(app, key: str) -> str:
+    with app.app_context():
+        mine = db.session.scalars(select(Response).where(Response.idempotency_key == key)).all()
+        assert len(mine) == 1 and mine[0].submitted_at is not None and mine[0].reference_code
+        return mine[0].reference_code
+
+
+def test_resubmitting_after_a_lost_reply_shows_the_same_reference_code(app, client, demo):
+    walker, form = phone_at_last_step(client, demo["tokens"]["SH-PEOPLE"])
+    before_the_reply = same_browser(app, client)
+    assert client.post(walker.url, data=form).status_code == 303  # stored; the reply (and its cookie) never arrive
+    again = before_the_reply.post(walker.url, data=form, follow_redirects=True)
+    page = again.get_data(as_text=True)
+    code = stored_code(app, form["key"])
+    assert again.request.path.endswith("/thanks") and "Your reference code is" in page and code in page
+    assert f'href="/t/{code}"' in page
+    # With htmx the same: the resubmit is sent to the thank-you page, which shows the code.
+    htmx_again = same_browser(app, client).post(walker.url, data=form, headers={"HX-Request": "true"})
+    assert htmx_again.headers["HX-Redirect"].endswith("/thanks")
+
+
+def test_three_concurrent_submits_all_show_the_code(app, client, demo):
+    walker, form = phone_at_last_step(client, demo["tokens"]["HZ-WESTLAKE"])
+    barrier = threading.Barrier(3)
+    pages: list[str] = []
+
+    def submit(phone) -> None:
+        barrier.wait()
+        pages.append(phone.post(walker.url, data=form, follow_redirects=True).get_data(as_text=True))
+
+    threads = [threading.Thread(target=submit, args=(same_browser(app, client),)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    code = stored_code(app, form["key"])
+    assert len(pages) == 3 and all(code in page for page in pages)
+
+
+def test_the_thank_you_page_shows_no_code_of_another_survey_or_a_forged_key(app, client, demo):
+    walker, form = phone_at_last_step(client, demo["tokens"]["SH-PEOPLE"])
+    client.post(walker.url, data=form, follow_redirects=True)
+    code = stored_code(app, form["key"])
+    other = client.get(f"/s/{demo['tokens']['HZ-WESTLAKE']}/thanks").get_data(as_text=True)
+    assert code not in other and "Your reference code is" not in other
+    with client.session_transaction() as session:
+        session["thanks"] = {"token": demo["tokens"]["HZ-WESTLAKE"], "key": form["key"]}  # another code's page
+    assert code not in client.get(f"/s/{demo['tokens']['HZ-WESTLAKE']}/thanks").get_data(as_text=True)
