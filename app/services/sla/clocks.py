@@ -24,18 +24,19 @@ Decisions:
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import DateTime, Integer, String, any_, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.core import sla
+from app.core import sla, sla_batch
 from app.core.clock import utcnow
 from app.extensions import db
-from app.models import EscalationFiring, Priority, SlaPolicy, Ticket, TicketEvent
+from app.models import Branch, EscalationFiring, Priority, SlaPolicy, Ticket, TicketEvent
 from app.models.tickets import OPEN_STATUSES
 from app.services.branches.calendars import custom_holidays
 from app.services.sla.policies import core_policy, LadderRule, PolicyRules, SlaSettings
@@ -50,9 +51,9 @@ _STATE_ORDER = (sla.SlaState.BREACHED, sla.SlaState.WARNING, sla.SlaState.PAUSED
 # --- Clocks --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Rung:
-    """A ladder rule's moment for one ticket: when it fires, in which cycle."""
+class Rung(NamedTuple):
+    """A ladder rule's moment for one ticket: when it fires, in which cycle (a tuple: made for every rule of
+    every ticket a sweep or refresh reads)."""
 
     rule: LadderRule
     cycle: int
@@ -65,9 +66,13 @@ class Rung:
 
 @dataclass(frozen=True)
 class TicketClock:
-    """A ticket's clocks as of a moment, with the ladder rungs that can still fire."""
+    """A ticket's clocks as of a moment, with the ladder rungs that can still fire.
 
-    clock: sla.SlaClock
+    ``clock`` is the core's ``SlaClock`` (with explanations) from ``measure``, or its moments
+    (``sla_batch.ClockTimes``) from ``measure_times``.
+    """
+
+    clock: sla.SlaClock | sla_batch.ClockTimes
     rules: PolicyRules
     history: tuple[sla.StatusChange, ...]
     rungs: tuple[Rung, ...]
@@ -108,10 +113,17 @@ def reopen_count(history: Iterable[sla.StatusChange]) -> int:
     return count
 
 
+def _one_of(column, ids: Sequence[int]):
+    """``column IN ids``; on PostgreSQL ``= ANY(array)``: one parameter for a batch of thousands, not thousands."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(Integer)))
+    return column.in_(ids)
+
+
 def status_events(ticket_ids: Sequence[int]) -> dict[int, list[tuple[datetime, str, str | None, str | None]]]:
     rows = db.session.execute(
         select(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.kind, TicketEvent.old_value, TicketEvent.new_value)
-        .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.kind.in_(STATUS_EVENT_KINDS))
+        .where(_one_of(TicketEvent.ticket_id, ticket_ids), TicketEvent.kind.in_(STATUS_EVENT_KINDS))
         .order_by(TicketEvent.id)
     )
     found: dict[int, list] = {}
@@ -124,7 +136,7 @@ def fired_rungs(ticket_ids: Sequence[int]) -> set[tuple[int, int, int]]:
     """(ticket id, rule id, cycle) of every rung that fired (its row without a receiver, user 0)."""
     rows = db.session.execute(
         select(EscalationFiring.ticket_id, EscalationFiring.rule_id, EscalationFiring.cycle)
-        .where(EscalationFiring.ticket_id.in_(ticket_ids), EscalationFiring.user_id == 0)
+        .where(_one_of(EscalationFiring.ticket_id, ticket_ids), EscalationFiring.user_id == 0)
     )
     return {tuple(row) for row in rows}
 
@@ -135,7 +147,7 @@ def measure(
     settings: SlaSettings,
     events: Iterable[tuple[datetime, str, str | None, str | None]],
 ) -> TicketClock:
-    """A ticket's clocks and ladder as of ``now`` (the pure part of the sweep and of a refresh)."""
+    """A ticket's clocks, with their explanations, and ladder as of ``now`` (what a ticket page shows)."""
     rules = settings.rules_for(ticket.priority)
     history = status_history(ticket.created_at, ticket.status, events)
     clock = sla.sla_clock(
@@ -147,6 +159,37 @@ def measure(
         first_response_at=ticket.first_response_at,
         pausing_statuses=settings.pausing_statuses,
     )
+    return TicketClock(clock, rules, history, _rungs(clock, rules, history))
+
+
+def measure_times(
+    ticket: Ticket | OpenTicket,
+    now: datetime,
+    settings: SlaSettings,
+    events: Iterable[tuple[datetime, str, str | None, str | None]],
+) -> TicketClock:
+    """``measure``'s moments, states and ladder without the explanations, on the calendar laid out once per
+    branch and policy kind (``SlaSettings.open_time``): what a refresh and the sweep store and act on.
+
+    The same instants as ``measure`` (tests/unit/test_sla_batch.py, tests/integration/sla/test_batched_clocks.py).
+    """
+    rules = settings.rules_for(ticket.priority)
+    history = status_history(ticket.created_at, ticket.status, events)
+    clock = sla_batch.clock_times(
+        settings.amounts(rules),
+        settings.open_time(ticket.branch, rules.policy.business_hours),
+        opened_at=ticket.created_at,
+        history=history,
+        now=now,
+        first_response_at=ticket.first_response_at,
+        pausing_statuses=settings.pausing_statuses,
+    )
+    return TicketClock(clock, rules, history, _rungs(clock, rules, history))
+
+
+def _rungs(
+    clock: sla.SlaClock | sla_batch.ClockTimes, rules: PolicyRules, history: Sequence[sla.StatusChange]
+) -> tuple[Rung, ...]:
     cycle = reopen_count(history)
     rungs = []
     for rule in rules.rules:
@@ -159,10 +202,10 @@ def measure(
             continue  # answered or resolved before the rung's moment: it never fires
         rungs.append(Rung(rule, cycle if rule.clock == "resolution" else 0, moment))
     rungs.sort(key=lambda rung: (rung.at, rung.rule.level, rung.rule.id))
-    return TicketClock(clock, rules, history, tuple(rungs))
+    return tuple(rungs)
 
 
-def ticket_state(clock: sla.SlaClock) -> str:
+def ticket_state(clock: sla.SlaClock | sla_batch.ClockTimes) -> str:
     """One word for the ticket: the worst running clock, else how the resolution ended."""
     running = [d.state for d in (clock.first_response, clock.resolution) if d.stopped_at is None]
     for state in _STATE_ORDER:
@@ -171,7 +214,7 @@ def ticket_state(clock: sla.SlaClock) -> str:
     return clock.resolution.state.value
 
 
-def deadline_values(ticket: Ticket, measured: TicketClock, fired: set[tuple[int, int, int]]) -> dict:
+def deadline_values(ticket: Ticket | OpenTicket, measured: TicketClock, fired: set[tuple[int, int, int]]) -> dict:
     """What the ticket stores about its clocks, given the rungs that fired already."""
     clock = measured.clock
     if not ticket.is_open:
@@ -189,16 +232,51 @@ def deadline_values(ticket: Ticket, measured: TicketClock, fired: set[tuple[int,
     }
 
 
+_TICKETS = Ticket.__table__
+_DEADLINE_COLUMNS = ("first_response_due_at", "resolution_due_at", "next_deadline_at", "sla_state")
 _WRITE_DEADLINES = (
-    update(Ticket.__table__)
-    .where(Ticket.__table__.c.id == bindparam("ticket_id"))
-    .values(
-        first_response_due_at=bindparam("first_response_due_at", type_=Ticket.__table__.c.first_response_due_at.type),
-        resolution_due_at=bindparam("resolution_due_at", type_=Ticket.__table__.c.resolution_due_at.type),
-        next_deadline_at=bindparam("next_deadline_at", type_=Ticket.__table__.c.next_deadline_at.type),
-        sla_state=bindparam("sla_state"),
-    )
+    update(_TICKETS)
+    .where(_TICKETS.c.id == bindparam("ticket_id"))
+    .values({name: bindparam(name, type_=_TICKETS.c[name].type) for name in _DEADLINE_COLUMNS})
 )
+_DEADLINE_ARRAYS = func.unnest(
+    bindparam("ticket_id", type_=postgresql.ARRAY(Integer)),
+    *(bindparam(name, type_=postgresql.ARRAY(DateTime(timezone=True))) for name in _DEADLINE_COLUMNS[:3]),
+    bindparam("sla_state", type_=postgresql.ARRAY(String)),
+).table_valued("ticket_id", *_DEADLINE_COLUMNS).render_derived(name="deadline")
+#: PostgreSQL: a batch's deadlines in one statement from five arrays, skipping the rows they leave as they
+#: were (a rewritten row that did not change is a dead row for nothing).
+_WRITE_DEADLINES_FROM_ARRAYS = (
+    update(_TICKETS)
+    .where(_TICKETS.c.id == _DEADLINE_ARRAYS.c.ticket_id)
+    .where(or_(*(_TICKETS.c[name].is_distinct_from(_DEADLINE_ARRAYS.c[name]) for name in _DEADLINE_COLUMNS)))
+    .values({name: _DEADLINE_ARRAYS.c[name] for name in _DEADLINE_COLUMNS})
+)
+
+
+def write_deadline_rows(rows: Sequence[dict]) -> None:
+    """Store deadlines (``ticket_id`` and the four values of ``deadline_values``) of many tickets in one
+    statement, without bumping their ``lock_version``."""
+    if not rows:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        arrays = {name: [row[name] for row in rows] for name in ("ticket_id", *_DEADLINE_COLUMNS)}
+        db.session.execute(_WRITE_DEADLINES_FROM_ARRAYS, arrays)
+    else:
+        db.session.execute(_WRITE_DEADLINES, list(rows))
+
+
+def _loaded_follow(rows: Sequence[dict]) -> None:
+    """Tickets of these rows already loaded in the session get the values just saved (as ``write_deadlines``)."""
+    loaded = db.session.identity_map
+    if not loaded:
+        return
+    mapper = Ticket.__mapper__
+    for row in rows:
+        ticket = loaded.get(mapper.identity_key_from_primary_key((row["ticket_id"],)))
+        if ticket is not None:
+            for name in _DEADLINE_COLUMNS:
+                set_committed_value(ticket, name, row[name])
 
 
 def write_deadlines(values_by_ticket: Mapping[Ticket, dict]) -> None:
@@ -208,9 +286,7 @@ def write_deadlines(values_by_ticket: Mapping[Ticket, dict]) -> None:
     """
     if not values_by_ticket:
         return
-    db.session.execute(
-        _WRITE_DEADLINES, [{"ticket_id": ticket.id, **values} for ticket, values in values_by_ticket.items()]
-    )
+    write_deadline_rows([{"ticket_id": ticket.id, **values} for ticket, values in values_by_ticket.items()])
     for ticket, values in values_by_ticket.items():
         for name, value in values.items():
             set_committed_value(ticket, name, value)
@@ -237,29 +313,59 @@ def refresh_deadlines(ticket: Ticket, now: datetime | None = None) -> sla.SlaClo
     return measured.clock
 
 
-def refresh_open_tickets(*conditions, now: datetime | None = None, batch: int = 1000) -> int:
-    """Recompute the deadlines of every open ticket matching ``conditions``. Returns how many."""
+class OpenTicket(NamedTuple):
+    """What a refresh reads of an open ticket (plain columns, no ORM object: 100,000 of them must be cheap)."""
+
+    id: int
+    branch: Branch
+    priority: Priority
+    status: str
+    created_at: datetime
+    first_response_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return True
+
+
+def refresh_open_tickets(
+    *conditions, now: datetime | None = None, batch: int = 2000, after_batch: Callable[[int], None] | None = None
+) -> int:
+    """Recompute the deadlines of every open ticket matching ``conditions``. Returns how many.
+
+    In batches by id: the clocks of a batch share each branch's laid-out calendar
+    (``measure_times``), and each batch is written with one statement (``write_deadline_rows``).
+    ``after_batch(last id)`` runs after each batch is written (``refreshes.run`` commits there).
+    """
     now = now or utcnow()
     settings = SlaSettings()
+    branches = {branch.id: branch for branch in db.session.scalars(select(Branch))}
     done, last_id = 0, 0
     while True:
-        tickets = db.session.scalars(
-            select(Ticket)
+        rows = db.session.execute(
+            select(Ticket.id, Ticket.branch_id, Ticket.priority, Ticket.status, Ticket.created_at,
+                   Ticket.first_response_at)
             .where(Ticket.status.in_(OPEN_STATUSES), Ticket.id > last_id, *conditions)
-            .options(selectinload(Ticket.branch))
             .order_by(Ticket.id)
             .limit(batch)
         ).all()
-        if not tickets:
+        if not rows:
             return done
+        tickets = [OpenTicket(id_, branches[branch_id], priority, status, created_at, first_response_at)
+                   for id_, branch_id, priority, status, created_at, first_response_at in rows]
         ids = [ticket.id for ticket in tickets]
         events, fired = status_events(ids), fired_rungs(ids)
-        write_deadlines({
-            ticket: deadline_values(ticket, measure(ticket, now, settings, events.get(ticket.id, [])), fired)
+        values = [
+            {"ticket_id": ticket.id,
+             **deadline_values(ticket, measure_times(ticket, now, settings, events.get(ticket.id, [])), fired)}
             for ticket in tickets
-        })
+        ]
+        write_deadline_rows(values)
+        _loaded_follow(values)
         done += len(tickets)
         last_id = ids[-1]
+        if after_batch is not None:
+            after_batch(last_id)
 
 
 def refresh_open_tickets_of_policy(policy: SlaPolicy, now: datetime | None = None) -> int:

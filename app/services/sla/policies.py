@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app.core import sla
+from app.core import sla, sla_batch
 from app.extensions import db
 from app.models import Branch, EscalationRule, SlaPolicy, StatusSetting, TicketStatus
 from app.services.branches.calendars import branch_calendar, custom_holidays
@@ -117,6 +117,10 @@ class SlaSettings:
             frozenset(status for status, pauses in settings if pauses) if settings else sla.DEFAULT_PAUSING_STATUSES
         )
         self._holidays = holidays_by_branch
+        self._layouts: dict[int, sla_batch.OpenTime] = {}
+        #: A branch's calendar is built once per reading (its hours do not change under a sweep or a refresh).
+        self._branch_layouts: dict[tuple[int, str, bool], sla_batch.OpenTime] = {}
+        self._amounts: dict[sla.SlaPolicy, sla_batch.PolicyAmounts] = {}
 
     def rules_for(self, priority: str) -> PolicyRules:
         """The stored policy of ``priority``, or the core default without a ladder when none is stored."""
@@ -127,6 +131,27 @@ class SlaSettings:
         if self._holidays is None:
             self._holidays = custom_holidays()
         return branch_calendar(branch, self._holidays, business_hours)
+
+    def open_time(self, branch: Branch, business_hours: bool = True) -> sla_batch.OpenTime:
+        """The calendar a policy's clocks count on at ``branch``, laid out once for every ticket of this reading."""
+        key = (branch.id, branch.timezone, business_hours)
+        found = self._branch_layouts.get(key)
+        if found is None:
+            calendar = self.calendar(branch, business_hours)
+            if not business_hours:
+                calendar = sla.around_the_clock(calendar.timezone)
+            found = self._layouts.get(id(calendar))
+            if found is None or found.calendar is not calendar:
+                found = self._layouts[id(calendar)] = sla_batch.OpenTime(calendar)
+            self._branch_layouts[key] = found
+        return found
+
+    def amounts(self, rules: PolicyRules) -> sla_batch.PolicyAmounts:
+        """``rules.policy``'s targets and warning points as the batched clocks count them."""
+        found = self._amounts.get(rules.policy)
+        if found is None:
+            found = self._amounts[rules.policy] = sla_batch.PolicyAmounts.of(rules.policy)
+        return found
 
 
 def core_policy(row: SlaPolicy) -> sla.SlaPolicy:
