@@ -129,7 +129,7 @@ def sweep_batch(tickets: Sequence[Ticket], now: datetime, settings: SlaSettings)
     events = sla_clocks.status_events(ids)
     fired = sla_clocks.fired_rungs(ids)
     batch = _Batch(now, settings)
-    measured = {ticket.id: sla_clocks.measure(ticket, now, settings, events.get(ticket.id, [])) for ticket in tickets}
+    measured = {ticket.id: sla_clocks.measure_times(ticket, now, settings, events.get(ticket.id, [])) for ticket in tickets}
     pending = list(tickets)
     for _ in range(_MAX_PASSES):
         claims: list[_Claim] = []
@@ -153,7 +153,7 @@ def sweep_batch(tickets: Sequence[Ticket], now: datetime, settings: SlaSettings)
             break
         db.session.flush()
         for ticket in again.values():
-            measured[ticket.id] = sla_clocks.measure(ticket, now, settings, events.get(ticket.id, []))
+            measured[ticket.id] = sla_clocks.measure_times(ticket, now, settings, events.get(ticket.id, []))
         pending = list(again.values())
     batch.write()
     sla_clocks.write_deadlines(
