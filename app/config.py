@@ -60,12 +60,14 @@ class Config:
         self.LOOPDESK_KIOSK_RESTART_SECONDS = int(os.environ.get("LOOPDESK_KIOSK_RESTART_SECONDS", "8"))
         # Submitted responses the job did not pick up are swept after this many seconds.
         self.LOOPDESK_SWEEP_AFTER_SECONDS = int(os.environ.get("LOOPDESK_SWEEP_AFTER_SECONDS", "60"))
-        # Data quality (app/core/quality.py): a response faster than this share of its version's median
-        # is "too fast"; a survey asking at least this many questions is long (under 2 minutes is too fast);
-        # a second submission from one device at one branch within these hours is a repeat.
+        # Data quality (app/core/quality.py): a response whose pace (seconds per tap on the path it took) is below
+        # this share of its version's median pace is "too fast"; a survey asking at least this many questions is
+        # long (under 2 minutes is too fast); a second submission from one device at one branch within these hours
+        # is a repeat; the same answer to every rating is straight-lining from this many ratings on.
         self.LOOPDESK_SPEEDER_FRACTION = float(os.environ.get("LOOPDESK_SPEEDER_FRACTION", "0.33"))
         self.LOOPDESK_LONG_SURVEY_QUESTIONS = int(os.environ.get("LOOPDESK_LONG_SURVEY_QUESTIONS", "10"))
         self.LOOPDESK_REPEAT_DEVICE_HOURS = float(os.environ.get("LOOPDESK_REPEAT_DEVICE_HOURS", "1"))
+        self.LOOPDESK_STRAIGHT_LINE_MIN_RATINGS = int(os.environ.get("LOOPDESK_STRAIGHT_LINE_MIN_RATINGS", "5"))
         # How often the SLA sweep escalates tickets whose next deadline came (and sends what is due).
         # A low score with contact details puts a call-back task on the ticket, due this many hours later.
         self.LOOPDESK_CALLBACK_HOURS = int(os.environ.get("LOOPDESK_CALLBACK_HOURS", "24"))

@@ -19,6 +19,7 @@ from app.services.tickets import opening
 from app.services.branches.qr_codes import survey_url
 from app.services.questionnaires.templates import create_default_questionnaire
 from app.services.survey.plans import plan_for
+from app.services.survey.responses import path_effort
 
 OPENING_HOURS = {day: [["10:00", "22:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
@@ -142,6 +143,7 @@ def _past_responses(rng: random.Random, branches: list[Branch], version_id: int,
         if not partial:
             response.submitted_at = started + timedelta(seconds=duration)
             response.duration_seconds = duration
+            response.effort = path_effort(plan, values)[0]
             response.processed_at = response.submitted_at
             if mood <= 2 and rng.random() < 0.5:
                 response.contact_consent = True

@@ -1,8 +1,17 @@
 """Data-quality flags (flag, never delete). Flagged responses are kept and left out of scores.
 
 The thresholds have defaults here and are set per installation in app.config
-(``LOOPDESK_SPEEDER_FRACTION``, ``LOOPDESK_LONG_SURVEY_QUESTIONS``, ``LOOPDESK_REPEAT_DEVICE_HOURS``);
-``QualityThresholds.from_config`` reads them.
+(``LOOPDESK_SPEEDER_FRACTION``, ``LOOPDESK_LONG_SURVEY_QUESTIONS``, ``LOOPDESK_REPEAT_DEVICE_HOURS``,
+``LOOPDESK_STRAIGHT_LINE_MIN_RATINGS``); ``QualityThresholds.from_config`` reads them.
+
+Speed is judged against the path the customer took, not against the version's median time: a happy
+customer's path is the shortest (no follow-up question, no comment), so comparing everyone's time with one
+median flagged the happiest customers and biased the scores down. A response's *effort* is what it asked of
+the customer, in taps: one per rating or single choice shown, a little more for a multiple choice, and for
+what was typed one tap per ``CHARS_PER_TAP`` characters. Its *pace* is seconds per tap; a speeder's pace is
+below ``speeder_fraction`` of the median pace of the version's earlier responses (the guides' "a fraction of
+the median time"), and below ``SECONDS_PER_TAP_FLOOR`` while there are too few of them to trust a median; a pace of
+``SECONDS_PER_TAP_HUMAN`` or more is never too fast.
 """
 from __future__ import annotations
 
@@ -22,13 +31,22 @@ FLAGS = (TOO_FAST, STRAIGHT_LINING, REPEAT_DEVICE, GIBBERISH)
 
 #: A response faster than this share of the version's median time is a speeder.
 SPEEDER_FRACTION = 0.33
-#: Below this many earlier responses the median is not trusted; a floor per answer is used.
+#: Below this many earlier responses the median is not trusted; a floor per tap is used.
 MIN_SAMPLES_FOR_MEDIAN = 20
-SECONDS_PER_ANSWER_FLOOR = 1.5
+#: Nobody reads a question and taps an answer faster than this (people at a human pace take 1.5–4 s).
+SECONDS_PER_TAP_FLOOR = 0.75
+#: A pace any attentive person reaches is never "too fast", however slow the version's other customers are:
+#: the median rule alone flagged brisk customers of a branch whose crowd takes its time.
+SECONDS_PER_TAP_HUMAN = 1.2
+#: Effort of each kind of question shown, in taps; typed text adds one tap per this many characters.
+TAPS = {"csat": 1.0, "nps": 1.0, "single": 1.0, "multiple": 1.5, "text": 1.0, "contact": 0.0}
+CHARS_PER_TAP = 10
 #: The brief's rule for long surveys: under two minutes is too fast.
 LONG_SURVEY_QUESTIONS = 10
 LONG_SURVEY_MIN_SECONDS = 120
-#: Straight-lining needs enough rated questions to mean anything: three 5s is a happy customer.
+#: Straight-lining needs enough rated questions to mean anything. On a short survey (the default has four
+#: ratings) the same answer everywhere is what a happy or an angry customer honestly gives: flagging it would
+#: drop them from the scores, so the default stays at 5 and a chain with longer surveys may lower or raise it.
 STRAIGHT_LINE_MIN_RATINGS = 5
 #: Two submissions from one device at one branch within this window: the later is flagged.
 REPEAT_DEVICE_WINDOW = timedelta(hours=1)
@@ -41,6 +59,7 @@ class QualityThresholds:
     long_survey_questions: int = LONG_SURVEY_QUESTIONS
     long_survey_min_seconds: float = LONG_SURVEY_MIN_SECONDS
     repeat_device_window: timedelta = REPEAT_DEVICE_WINDOW
+    straight_line_min_ratings: int = STRAIGHT_LINE_MIN_RATINGS
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> QualityThresholds:
@@ -51,31 +70,45 @@ class QualityThresholds:
             repeat_device_window=timedelta(
                 hours=float(config.get("LOOPDESK_REPEAT_DEVICE_HOURS", REPEAT_DEVICE_WINDOW / timedelta(hours=1)))
             ),
+            straight_line_min_ratings=int(config.get("LOOPDESK_STRAIGHT_LINE_MIN_RATINGS", STRAIGHT_LINE_MIN_RATINGS)),
         )
 
 
 DEFAULT_THRESHOLDS = QualityThresholds()
 
 
+def effort(shown: Sequence[tuple[str, int]]) -> float:
+    """What a path asked of the customer, in taps: each shown question's (kind, characters typed into it)."""
+    return sum(TAPS.get(kind, 1.0) + typed / CHARS_PER_TAP for kind, typed in shown)
+
+
+def pace(duration_seconds: float, effort_taps: float) -> float | None:
+    """Seconds per tap; None for a response that asked nothing."""
+    return duration_seconds / effort_taps if effort_taps > 0 else None
+
+
 def is_too_fast(
     duration_seconds: float,
-    answered: int,
-    earlier_durations: Sequence[float],
+    effort_taps: float,
+    earlier_paces: Sequence[float],
     thresholds: QualityThresholds = DEFAULT_THRESHOLDS,
-    asked: int | None = None,
+    asked: int = 0,
 ) -> bool:
-    """Faster than the version's median allows; for a long survey (``asked`` questions), under two minutes."""
-    asked = answered if asked is None else asked
+    """Faster than the path allows (see the module's docstring); for a long survey (``asked`` questions), under
+    two minutes."""
     if asked >= thresholds.long_survey_questions and duration_seconds < thresholds.long_survey_min_seconds:
         return True
-    if len(earlier_durations) >= MIN_SAMPLES_FOR_MEDIAN:
-        return duration_seconds < thresholds.speeder_fraction * median(earlier_durations)
-    return duration_seconds < SECONDS_PER_ANSWER_FLOOR * answered
+    own = pace(duration_seconds, effort_taps)
+    if own is None:
+        return False
+    if len(earlier_paces) >= MIN_SAMPLES_FOR_MEDIAN:
+        return own < min(thresholds.speeder_fraction * median(earlier_paces), SECONDS_PER_TAP_HUMAN)
+    return own < SECONDS_PER_TAP_FLOOR
 
 
-def is_straight_lining(ratings: Sequence[int]) -> bool:
-    """Every rating question answered with the same option."""
-    return len(ratings) >= STRAIGHT_LINE_MIN_RATINGS and len(set(ratings)) == 1
+def is_straight_lining(ratings: Sequence[int], min_ratings: int = STRAIGHT_LINE_MIN_RATINGS) -> bool:
+    """Every rating question answered with the same option (with at least ``min_ratings`` of them)."""
+    return len(ratings) >= min_ratings and len(set(ratings)) == 1
 
 
 # -- gibberish ----------------------------------------------------------------------------------
@@ -174,20 +207,20 @@ def is_gibberish(text: str | None) -> bool:
 
 def quality_flags(
     duration_seconds: float,
-    answered: int,
+    effort_taps: float,
     ratings: Sequence[int],
-    earlier_durations: Sequence[float],
+    earlier_paces: Sequence[float],
     repeat_device: bool,
     *,
     texts: Sequence[str] = (),
-    asked: int | None = None,
+    asked: int = 0,
     thresholds: QualityThresholds = DEFAULT_THRESHOLDS,
 ) -> list[str]:
-    """The flags of one submitted response; ``asked`` is how many questions it was shown (default: answered)."""
+    """The flags of one submitted response: its path's effort in taps, ``asked`` how many questions it showed."""
     flags = []
-    if is_too_fast(duration_seconds, answered, earlier_durations, thresholds, asked):
+    if is_too_fast(duration_seconds, effort_taps, earlier_paces, thresholds, asked):
         flags.append(TOO_FAST)
-    if is_straight_lining(ratings):
+    if is_straight_lining(ratings, thresholds.straight_line_min_ratings):
         flags.append(STRAIGHT_LINING)
     if repeat_device:
         flags.append(REPEAT_DEVICE)

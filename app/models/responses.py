@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -40,6 +40,8 @@ class Response(db.Model):
     furthest_step: Mapped[int] = mapped_column(default=0)
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     duration_seconds: Mapped[int | None] = mapped_column()
+    #: What its path asked of the customer, in taps (app/core/quality.effort): duration / effort is its pace.
+    effort: Mapped[float | None] = mapped_column(Float)
     #: Data-quality flags ("too_fast", "straight_lining", "repeat_device", "gibberish"): flagged, never deleted.
     quality_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: A person's verdict on the flags: "confirmed" (stays out of the scores) or "cleared" (counts again).

@@ -17,13 +17,13 @@ def test_missing_translation_falls_back_to_another_language():
     assert pick_text(None, "en") == ""
 
 
-def test_speeder_is_flagged_against_the_median_once_there_is_enough_history():
-    earlier = [60.0] * 30
+def test_speeder_is_flagged_against_the_median_pace_once_there_is_enough_history():
+    earlier = [12.0] * 30  # seconds per tap: 60 s for a 5-tap path
     assert TOO_FAST in quality_flags(10, 5, [4, 5, 3], earlier, repeat_device=False)
     assert quality_flags(40, 5, [4, 5, 3], earlier, repeat_device=False) == []
 
 
-def test_without_history_a_floor_per_answer_applies():
+def test_without_history_a_floor_per_tap_applies():
     assert TOO_FAST in quality_flags(3, 6, [], [], repeat_device=False)
     assert quality_flags(20, 6, [], [], repeat_device=False) == []
 

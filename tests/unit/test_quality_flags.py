@@ -72,23 +72,23 @@ def test_any_gibberish_text_answer_flags_the_response():
 
 
 def test_speeder_fraction_of_the_median_is_configurable():
-    earlier = [100.0] * 30
-    assert not is_too_fast(40, 5, earlier)  # 40 % of the median, default fraction 33 %
+    earlier = [20.0] * 30  # seconds per tap
+    assert not is_too_fast(40, 5, earlier)  # 8 s a tap: 40 % of the median, default fraction 33 %
     assert is_too_fast(40, 5, earlier, QualityThresholds(speeder_fraction=0.5))
     assert is_too_fast(30, 5, earlier)
 
 
 def test_a_long_survey_under_two_minutes_is_too_fast_whatever_the_median():
-    quick_crowd = [60.0] * 30
-    assert is_too_fast(100, 10, quick_crowd)
-    assert not is_too_fast(125, 10, quick_crowd)
-    assert not is_too_fast(100, 9, quick_crowd)
+    quick_crowd = [6.0] * 30
+    assert is_too_fast(100, 10, quick_crowd, asked=10)
+    assert not is_too_fast(125, 10, quick_crowd, asked=10)
+    assert not is_too_fast(100, 9, quick_crowd, asked=9)
 
 
 def test_what_counts_as_a_long_survey_is_configurable_and_counts_the_questions_asked():
-    quick_crowd = [60.0] * 30
+    quick_crowd = [6.0] * 30
     short = QualityThresholds(long_survey_questions=6)
-    assert is_too_fast(100, 6, quick_crowd, short)
+    assert is_too_fast(100, 6, quick_crowd, short, asked=6)
     # Skipped optional questions do not make a long survey short: the questions asked count.
     assert is_too_fast(100, 4, quick_crowd, short, asked=7)
     assert not is_too_fast(100, 4, quick_crowd, short, asked=5)
@@ -103,6 +103,7 @@ def test_thresholds_come_from_the_settings_with_defaults():
     assert configured.long_survey_questions == 12
     assert configured.repeat_device_window == timedelta(hours=6)
     assert configured.long_survey_min_seconds == 120
+    assert QualityThresholds.from_config({"LOOPDESK_STRAIGHT_LINE_MIN_RATINGS": 4}).straight_line_min_ratings == 4
     assert QualityThresholds.from_config({}) == DEFAULT_THRESHOLDS
     assert DEFAULT_THRESHOLDS.speeder_fraction == 0.33
     assert DEFAULT_THRESHOLDS.repeat_device_window == timedelta(hours=1)
@@ -112,6 +113,24 @@ def test_straight_lining_needs_five_equal_ratings():
     assert STRAIGHT_LINING in quality_flags(60, 6, [1, 1, 1, 1, 1], [], False)
     assert STRAIGHT_LINING not in quality_flags(60, 6, [5, 5, 5, 5], [], False)
     assert STRAIGHT_LINING not in quality_flags(60, 6, [5, 5, 5, 5, 4], [], False)
+
+
+def test_the_straight_lining_minimum_is_a_setting_for_chains_with_longer_surveys():
+    three = QualityThresholds(straight_line_min_ratings=3)
+    assert STRAIGHT_LINING in quality_flags(60, 6, [2, 2, 2], [], False, thresholds=three)
+    assert STRAIGHT_LINING not in quality_flags(60, 6, [2, 2], [], False, thresholds=three)
+
+
+def test_speed_is_judged_by_the_path_taken_a_short_happy_path_at_a_human_pace_is_not_too_fast():
+    from app.core.quality import effort
+
+    happy = effort([("csat", 0)] * 3 + [("nps", 0)])  # 4 taps
+    unhappy = effort([("csat", 0)] * 3 + [("multiple", 0), ("nps", 0), ("text", 60)])  # a long comment
+    assert happy == 4 and unhappy == 1 * 3 + 1.5 + 1 + 1 + 6
+    # A crowd at 2.5 s a tap on either path; the happy customer's 10 s is as human as the unhappy one's 40 s.
+    crowd = [2.5] * 30
+    assert not is_too_fast(10, happy, crowd) and not is_too_fast(40, unhappy, crowd)
+    assert is_too_fast(2, happy, crowd)  # half a second a tap
 
 
 def test_every_rule_can_flag_one_response_together():

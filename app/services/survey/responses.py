@@ -11,7 +11,7 @@ from sqlalchemy import Text, cast, func, or_, select, tuple_, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.clock import utcnow
-from app.core.quality import QualityThresholds, quality_flags
+from app.core.quality import CHARS_PER_TAP, QualityThresholds, effort, quality_flags
 from app.extensions import db
 from app.models import Answer, Branch, QrCode, Question, QuestionType, Response, Ticket, User
 from app.permissions import scope_responses
@@ -22,7 +22,7 @@ from app.services.survey.plans import plan_for
 
 log = logging.getLogger(__name__)
 
-#: How many recent durations of a version make its median for the speeder flag.
+#: How many recent responses of a version make its median pace for the speeder flag.
 DURATION_SAMPLE = 200
 
 
@@ -60,6 +60,19 @@ def process_submitted(response_id: int) -> bool:
     return True
 
 
+def path_effort(plan, values: dict) -> tuple[float, int]:
+    """(effort in taps, questions asked) of the path these answers took through the plan (app/core/quality)."""
+    shown = []
+    for key in plan.visible_keys(values):
+        question = plan.by_key[key]
+        value = values.get(key)
+        typed = len(value) if isinstance(value, str) else 0
+        if question.type == QuestionType.CONTACT:
+            continue
+        shown.append((question.type.value, typed))
+    return effort(shown), len(shown)
+
+
 def _flags_for(response: Response) -> list[str]:
     thresholds = QualityThresholds.from_config(current_app.config)
     plan = plan_for(response.version_id)
@@ -67,10 +80,9 @@ def _flags_for(response: Response) -> list[str]:
     answered = [(questions[a.question_id], a) for a in response.answers if a.question_id in questions]
     ratings = [a.value_int for q, a in answered if q.type == QuestionType.CSAT and a.value_int is not None]
     texts = [a.value_text for q, a in answered if q.type == QuestionType.TEXT and a.value_text]
-    asked = [
-        key for key in plan.visible_keys({q.key: a.value for q, a in answered})
-        if plan.by_key[key].type != QuestionType.CONTACT
-    ]
+    taps, asked = path_effort(plan, {q.key: a.value for q, a in answered})
+    typed_contact = sum(len(v or "") for v in (response.contact_name, response.contact_phone, response.contact_email))
+    response.effort = taps + typed_contact / CHARS_PER_TAP
     repeat = False
     kiosk = response.qr_code is not None and response.qr_code.is_kiosk
     if not kiosk:
@@ -87,18 +99,18 @@ def _flags_for(response: Response) -> list[str]:
         )
     return quality_flags(
         duration_seconds=response.duration_seconds or 0,
-        answered=len(response.answers),
+        effort_taps=response.effort,
         ratings=ratings,
-        earlier_durations=recent_durations(response.version_id, excluding_id=response.id),
+        earlier_paces=recent_paces(response.version_id, excluding_id=response.id),
         repeat_device=repeat,
         texts=texts,
-        asked=len(asked),
+        asked=asked,
         thresholds=thresholds,
     )
 
 
 def recent_durations(version_id: int, excluding_id: int | None = None) -> list[int]:
-    """The durations of a version's latest submitted responses: its median is the speeder yardstick."""
+    """The durations of a version's latest submitted responses (shown beside a flagged one on the review page)."""
     query = (
         select(Response.duration_seconds)
         .where(
@@ -112,6 +124,24 @@ def recent_durations(version_id: int, excluding_id: int | None = None) -> list[i
     if excluding_id is not None:
         query = query.where(Response.id != excluding_id)
     return list(db.session.scalars(query))
+
+
+def recent_paces(version_id: int, excluding_id: int | None = None) -> list[float]:
+    """Seconds per tap of a version's latest submitted responses: its median is the speeder yardstick."""
+    query = (
+        select(Response.duration_seconds, Response.effort)
+        .where(
+            Response.version_id == version_id,
+            Response.submitted_at.is_not(None),
+            Response.duration_seconds.is_not(None),
+            Response.effort > 0,
+        )
+        .order_by(Response.submitted_at.desc())
+        .limit(DURATION_SAMPLE)
+    )
+    if excluding_id is not None:
+        query = query.where(Response.id != excluding_id)
+    return [duration / taps for duration, taps in db.session.execute(query)]
 
 
 def unprocessed_response_ids(older_than: timedelta, limit: int = 1000) -> list[int]:
