@@ -68,6 +68,12 @@ class Config:
         self.LOOPDESK_LONG_SURVEY_QUESTIONS = int(os.environ.get("LOOPDESK_LONG_SURVEY_QUESTIONS", "10"))
         self.LOOPDESK_REPEAT_DEVICE_HOURS = float(os.environ.get("LOOPDESK_REPEAT_DEVICE_HOURS", "1"))
         self.LOOPDESK_STRAIGHT_LINE_MIN_RATINGS = int(os.environ.get("LOOPDESK_STRAIGHT_LINE_MIN_RATINGS", "5"))
+        # Ballot stuffing: this many submissions from one network address, or through one QR code, at one branch
+        # within these minutes are a burst (all flagged; one ticket). Raise them for a branch whose customers
+        # share its Wi-Fi. Kiosks are never judged.
+        self.LOOPDESK_SUBMISSION_BURST_ADDRESS = int(os.environ.get("LOOPDESK_SUBMISSION_BURST_ADDRESS", "3"))
+        self.LOOPDESK_SUBMISSION_BURST_CODE = int(os.environ.get("LOOPDESK_SUBMISSION_BURST_CODE", "30"))
+        self.LOOPDESK_SUBMISSION_BURST_MINUTES = float(os.environ.get("LOOPDESK_SUBMISSION_BURST_MINUTES", "10"))
         # How often the SLA sweep escalates tickets whose next deadline came (and sends what is due).
         # A low score with contact details puts a call-back task on the ticket, due this many hours later.
         self.LOOPDESK_CALLBACK_HOURS = int(os.environ.get("LOOPDESK_CALLBACK_HOURS", "24"))

@@ -62,6 +62,7 @@ def url_with_lang(locale: str) -> str:
 
 FLAG_LABELS = {
     "too_fast": _l("too fast"),
+    "burst": _l("burst from one address or code"),
     "straight_lining": _l("same answer everywhere"),
     "repeat_device": _l("repeat from one device"),
     "gibberish": _l("meaningless text"),

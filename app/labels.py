@@ -142,6 +142,8 @@ def event_label(event) -> str:
         "escalation": _("Escalated"),
         "sla": _("SLA"),
     }
+    if kind == "burst_response":
+        return _("Another unhappy response from the same network address joined this ticket (response %(id)s)", id=new)
     text = labels.get(kind, kind)
     return f"{text}: {new}" if new and kind in ("escalation", "sla") else text
 

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 
+from app.core.quality import source_key
 from app.extensions import db, htmx, limiter
 from app.forms.survey import KEY_PATTERN, build_step_form
 from app.i18n import current_locale
@@ -238,7 +239,7 @@ def answer(token: str):
         db.session.rollback()
         return _to_thanks(token, key)  # a concurrent submit of the same draft won
     if submitted:
-        enqueue(response_submitted, draft.id)
+        enqueue(response_submitted, draft.id, source_key(request.remote_addr, current_app.secret_key))
         return _to_thanks(token, key)
     if htmx:
         return _step_page(entry, plan, key, draft, asked=None, push=True)

@@ -15,6 +15,8 @@ the median time"), and below ``SECONDS_PER_TAP_FLOOR`` while there are too few o
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -27,7 +29,8 @@ TOO_FAST = "too_fast"
 STRAIGHT_LINING = "straight_lining"
 REPEAT_DEVICE = "repeat_device"
 GIBBERISH = "gibberish"
-FLAGS = (TOO_FAST, STRAIGHT_LINING, REPEAT_DEVICE, GIBBERISH)
+BURST = "burst"
+FLAGS = (TOO_FAST, STRAIGHT_LINING, REPEAT_DEVICE, GIBBERISH, BURST)
 
 #: A response faster than this share of the version's median time is a speeder.
 SPEEDER_FRACTION = 0.33
@@ -50,6 +53,12 @@ LONG_SURVEY_MIN_SECONDS = 120
 STRAIGHT_LINE_MIN_RATINGS = 5
 #: Two submissions from one device at one branch within this window: the later is flagged.
 REPEAT_DEVICE_WINDOW = timedelta(hours=1)
+#: Ballot stuffing (fresh cookies defeat the repeat-device rule): this many submissions from one network address,
+#: or through one QR code, at one branch within the window are a burst, all of them flagged. A busy branch whose
+#: customers share its Wi-Fi, or a QR code at a busy door, may need higher numbers (kiosks are never judged).
+BURST_WINDOW = timedelta(minutes=10)
+BURST_SAME_ADDRESS = 3
+BURST_SAME_CODE = 30
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,9 @@ class QualityThresholds:
     long_survey_min_seconds: float = LONG_SURVEY_MIN_SECONDS
     repeat_device_window: timedelta = REPEAT_DEVICE_WINDOW
     straight_line_min_ratings: int = STRAIGHT_LINE_MIN_RATINGS
+    burst_window: timedelta = BURST_WINDOW
+    burst_same_address: int = BURST_SAME_ADDRESS
+    burst_same_code: int = BURST_SAME_CODE
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> QualityThresholds:
@@ -71,6 +83,11 @@ class QualityThresholds:
                 hours=float(config.get("LOOPDESK_REPEAT_DEVICE_HOURS", REPEAT_DEVICE_WINDOW / timedelta(hours=1)))
             ),
             straight_line_min_ratings=int(config.get("LOOPDESK_STRAIGHT_LINE_MIN_RATINGS", STRAIGHT_LINE_MIN_RATINGS)),
+            burst_window=timedelta(
+                minutes=float(config.get("LOOPDESK_SUBMISSION_BURST_MINUTES", BURST_WINDOW / timedelta(minutes=1)))
+            ),
+            burst_same_address=int(config.get("LOOPDESK_SUBMISSION_BURST_ADDRESS", BURST_SAME_ADDRESS)),
+            burst_same_code=int(config.get("LOOPDESK_SUBMISSION_BURST_CODE", BURST_SAME_CODE)),
         )
 
 
@@ -104,6 +121,19 @@ def is_too_fast(
     if len(earlier_paces) >= MIN_SAMPLES_FOR_MEDIAN:
         return own < min(thresholds.speeder_fraction * median(earlier_paces), SECONDS_PER_TAP_HUMAN)
     return own < SECONDS_PER_TAP_FLOOR
+
+
+def source_key(address: str | None, secret: str | bytes) -> str | None:
+    """A network address as the burst rule compares it: keyed and truncated, so the database never holds it."""
+    if not address:
+        return None
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def is_burst(same_address: int, same_code: int, thresholds: QualityThresholds = DEFAULT_THRESHOLDS) -> bool:
+    """Submissions (this one included) from one address / through one code at one branch within the window."""
+    return same_address >= thresholds.burst_same_address or same_code >= thresholds.burst_same_code
 
 
 def is_straight_lining(ratings: Sequence[int], min_ratings: int = STRAIGHT_LINE_MIN_RATINGS) -> bool:

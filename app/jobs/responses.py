@@ -13,14 +13,14 @@ from app.services.insight import alerts
 from app.services.survey import responses
 
 
-def response_submitted(response_id: int) -> None:
+def response_submitted(response_id: int, source_key: str | None = None) -> None:
     with job_context():
-        _process(response_id)
+        _process(response_id, source_key)
 
 
-def _process(response_id: int) -> bool:
+def _process(response_id: int, source_key: str | None = None) -> bool:
     """Process one response and raise the real-time alert it completes; notify after the commit."""
-    if not responses.process_submitted(response_id):
+    if not responses.process_submitted(response_id, source_key):
         db.session.commit()
         return False
     now = utcnow()

@@ -22,6 +22,7 @@ class Response(db.Model):
         Index("ix_responses_branch_submitted", "branch_id", "submitted_at"),
         Index("ix_responses_device_submitted", "device_id", "submitted_at"),
         Index("ix_responses_unprocessed", "processed_at", "submitted_at"),
+        Index("ix_responses_source_submitted", "source_key", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,6 +32,9 @@ class Response(db.Model):
     language: Mapped[str] = mapped_column(String(8))
     #: Anonymous per-device cookie id: tells repeated submissions apart, identifies nobody.
     device_id: Mapped[str] = mapped_column(String(36))
+    #: The network address it was submitted from, keyed and truncated (app/core/quality.source_key): tells a burst
+    #: of fresh-cookie submissions from one place apart, identifies nobody.
+    source_key: Mapped[str | None] = mapped_column(String(16))
     #: Made when the survey is first shown; every step and the final submit carry it,
     #: so a double tap or a retry finds this row instead of making another.
     idempotency_key: Mapped[str] = mapped_column(String(43), unique=True)
@@ -42,7 +46,7 @@ class Response(db.Model):
     duration_seconds: Mapped[int | None] = mapped_column()
     #: What its path asked of the customer, in taps (app/core/quality.effort): duration / effort is its pace.
     effort: Mapped[float | None] = mapped_column(Float)
-    #: Data-quality flags ("too_fast", "straight_lining", "repeat_device", "gibberish"): flagged, never deleted.
+    #: Data-quality flags ("too_fast", "straight_lining", "repeat_device", "gibberish", "burst"): flagged, never deleted.
     quality_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: A person's verdict on the flags: "confirmed" (stays out of the scores) or "cleared" (counts again).
     quality_review: Mapped[str | None] = mapped_column(String(16))

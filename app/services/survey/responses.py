@@ -11,9 +11,10 @@ from sqlalchemy import Text, cast, func, or_, select, tuple_, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.clock import utcnow
-from app.core.quality import CHARS_PER_TAP, QualityThresholds, effort, quality_flags
+from app.core.quality import BURST, CHARS_PER_TAP, QualityThresholds, effort, is_burst, quality_flags
 from app.extensions import db
 from app.models import Answer, Branch, QrCode, Question, QuestionType, Response, Ticket, User
+from app.models.tickets import OPEN_STATUSES
 from app.permissions import scope_responses
 from app.services.insight import rollups
 from app.services.tickets import opening
@@ -26,11 +27,12 @@ log = logging.getLogger(__name__)
 DURATION_SAMPLE = 200
 
 
-def process_submitted(response_id: int) -> bool:
+def process_submitted(response_id: int, source_key: str | None = None) -> bool:
     """Flag data quality, count the response on its QR code and open its ticket, exactly once.
 
     Safe to run twice (a retry, the sweep): only the call that marks the row
-    processed does the work. Returns whether this call did it.
+    processed does the work. Returns whether this call did it. ``source_key`` is the keyed
+    address it was submitted from (app/core/quality.source_key), for the burst rule.
     """
     now = utcnow()
     claimed = db.session.execute(
@@ -47,7 +49,15 @@ def process_submitted(response_id: int) -> bool:
         .options(selectinload(Response.answers), joinedload(Response.qr_code))
     )
     assert response is not None and response.submitted_at is not None
-    response.quality_flags = _flags_for(response)
+    if source_key:
+        response.source_key = source_key
+    thresholds = QualityThresholds.from_config(current_app.config)
+    flags = _flags_for(response)
+    burst = _burst_of(response, thresholds)
+    if burst is not None:
+        flags.append(BURST)
+        _flag_earlier(burst)
+    response.quality_flags = flags
     if response.qr_code_id is not None:
         db.session.execute(
             update(QrCode)
@@ -55,9 +65,73 @@ def process_submitted(response_id: int) -> bool:
             .values(response_count=QrCode.response_count + 1)
         )
     db.session.flush()
-    opening.open_from_response(response.id, now)
+    opening.open_from_response(response.id, now, attach_to=_same_source_ticket(response, thresholds))
     rollups.mark_dirty(response.branch_id, rollups.local_day(response.submitted_at, response.branch.timezone))
     return True
+
+
+def _in_window(response: Response, thresholds: QualityThresholds):
+    return select(Response).where(
+        Response.branch_id == response.branch_id,
+        Response.id != response.id,
+        Response.submitted_at >= response.submitted_at - thresholds.burst_window,
+        Response.submitted_at <= response.submitted_at,
+    )
+
+
+def _judged(response: Response) -> bool:
+    """A kiosk is one device at one address by design: the burst rules leave it alone."""
+    return not (response.qr_code is not None and response.qr_code.is_kiosk)
+
+
+def _burst_of(response: Response, thresholds: QualityThresholds) -> list[Response] | None:
+    """The earlier responses of the burst this one completes or continues; None when it is no burst."""
+    if not _judged(response):
+        return None
+    same_address = (
+        list(db.session.scalars(_in_window(response, thresholds).where(Response.source_key == response.source_key)))
+        if response.source_key else []
+    )
+    same_code = (
+        list(db.session.scalars(_in_window(response, thresholds).where(Response.qr_code_id == response.qr_code_id)))
+        if response.qr_code_id is not None else []
+    )
+    if not is_burst(len(same_address) + 1, len(same_code) + 1, thresholds):
+        return None
+    members = same_address if len(same_address) + 1 >= thresholds.burst_same_address else []
+    if len(same_code) + 1 >= thresholds.burst_same_code:
+        members = members + [r for r in same_code if r not in members]
+    return members
+
+
+def _flag_earlier(members: list[Response]) -> None:
+    """The burst's earlier responses are flagged too (kept, out of the scores like any flagged response)."""
+    for member in members:
+        if BURST not in (member.quality_flags or []):
+            member.quality_flags = [*(member.quality_flags or []), BURST]
+            rollups.mark_dirty(member.branch_id, rollups.local_day(member.submitted_at, member.branch.timezone))
+
+
+def _same_source_ticket(response: Response, thresholds: QualityThresholds) -> Ticket | None:
+    """The open ticket of an earlier response from the same address (another phone) in the window: a burst opens
+    one ticket, and the others join it. A customer who left contact details always gets their own."""
+    if not _judged(response) or not response.source_key or response.contact_phone or response.contact_email:
+        return None
+    return db.session.scalar(
+        select(Ticket)
+        .join(Response, Response.id == Ticket.response_id)
+        .where(
+            Response.branch_id == response.branch_id,
+            Response.id != response.id,
+            Response.source_key == response.source_key,
+            Response.device_id != response.device_id,
+            Response.submitted_at >= response.submitted_at - thresholds.burst_window,
+            Response.submitted_at <= response.submitted_at,
+            Ticket.status.in_(OPEN_STATUSES),
+        )
+        .order_by(Ticket.id)
+        .limit(1)
+    )
 
 
 def path_effort(plan, values: dict) -> tuple[float, int]:

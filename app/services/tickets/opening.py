@@ -35,12 +35,16 @@ from app.services.tickets.errors import EmptyBody, InvalidValue, MAX_BODY, MAX_S
 STAFF_SOURCES = (TicketSource.PHONE, TicketSource.WALK_IN)
 
 
-def open_from_response(response_id: int, now: datetime | None = None) -> Ticket | None:
+def open_from_response(
+    response_id: int, now: datetime | None = None, attach_to: Ticket | None = None
+) -> Ticket | None:
     """The ticket of a submitted response: opened when routing calls the response negative.
 
     Returns None when the response opens no ticket. A response never opens two: a second
     call returns the first ticket, and of two workers inserting at once the unique
-    ``response_id`` lets one win while the other reads its row.
+    ``response_id`` lets one win while the other reads its row. With ``attach_to`` (a burst
+    from one address, see app/services/survey/responses.py) a negative response joins that
+    ticket as a line of its history instead of opening its own.
     """
     existing = _ticket_of_response(response_id)
     if existing is not None:
@@ -58,6 +62,12 @@ def open_from_response(response_id: int, now: datetime | None = None) -> Ticket 
     routed_to = routing_rules.decide(routed)
     if routed_to is None:
         return None
+    if attach_to is not None:
+        db.session.add(TicketEvent(
+            ticket_id=attach_to.id, kind="burst_response", at=now, new_value=str(response.id),
+        ))
+        db.session.flush()
+        return attach_to
     decision, department, reasons = routed_to.decision, routed_to.department, routed_to.reasons
     low_score = any(reason.code in ("low_csat", "low_nps") for reason in decision.reasons)
     reachable = response.contact_consent and bool(response.contact_phone or response.contact_email)
