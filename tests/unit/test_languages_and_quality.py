@@ -19,7 +19,7 @@ def test_missing_translation_falls_back_to_another_language():
 
 def test_speeder_is_flagged_against_the_median_pace_once_there_is_enough_history():
     earlier = [12.0] * 30  # seconds per tap: 60 s for a 5-tap path
-    assert TOO_FAST in quality_flags(10, 5, [4, 5, 3], earlier, repeat_device=False)
+    assert TOO_FAST in quality_flags(5, 5, [4, 5, 3], earlier, repeat_device=False)
     assert quality_flags(40, 5, [4, 5, 3], earlier, repeat_device=False) == []
 
 

@@ -72,10 +72,15 @@ def test_any_gibberish_text_answer_flags_the_response():
 
 
 def test_speeder_fraction_of_the_median_is_configurable():
-    earlier = [20.0] * 30  # seconds per tap
-    assert not is_too_fast(40, 5, earlier)  # 8 s a tap: 40 % of the median, default fraction 33 %
-    assert is_too_fast(40, 5, earlier, QualityThresholds(speeder_fraction=0.5))
-    assert is_too_fast(30, 5, earlier)
+    earlier = [3.0] * 30  # a brisk crowd: 3 s a tap
+    assert not is_too_fast(5.5, 5, earlier)  # 1.1 s a tap: 37 % of the median, default fraction 33 %
+    assert is_too_fast(5.5, 5, earlier, QualityThresholds(speeder_fraction=0.5))
+    assert is_too_fast(4.5, 5, earlier)
+
+
+def test_a_human_pace_is_never_too_fast_whatever_the_crowd_and_the_fraction():
+    assert not is_too_fast(6, 5, [20.0] * 30, QualityThresholds(speeder_fraction=0.9))  # 1.2 s a tap
+    assert is_too_fast(5.5, 5, [20.0] * 30)
 
 
 def test_a_long_survey_under_two_minutes_is_too_fast_whatever_the_median():
