@@ -97,6 +97,7 @@ def main() -> None:
                         help='override a setting, e.g. --set RATELIMIT_HEADERS_ENABLED=false')
     parser.add_argument("--no-profile", action="store_true", help="only time the requests")
     parser.add_argument("--cpu", action="store_true", help="profile CPU time only (leave out waiting for PostgreSQL and Redis)")
+    parser.add_argument("--dump", metavar="FILE", help="also write the profile for pstats (e.g. print_callers)")
     parser.add_argument("--accept-encoding", default="", help='e.g. "gzip, deflate, br", as a phone sends')
     args = parser.parse_args()
 
@@ -126,6 +127,8 @@ def main() -> None:
     for kind, values in sorted(timings.items()):
         print(f"  {kind:<16} {len(values):>5} × {sum(values) / len(values) * 1000:6.2f} ms")
     if not args.no_profile:
+        if args.dump:
+            profiler.dump_stats(args.dump)
         pstats.Stats(profiler).strip_dirs().sort_stats(args.sort).print_stats(args.top)
 
 

@@ -20,6 +20,7 @@ from app.services.survey import submitting
 from app.services.survey.entries import open_survey, SurveyEntry, SurveyUnavailable, Unavailable
 from app.models import QuestionType
 from app.models.busy import retrying_when_busy
+from app.rate_limits import RequestLimit, RequestLimits
 from app.services.survey.submitting import AlreadySubmitted, StepInput
 
 bp = Blueprint("survey", __name__)
@@ -50,24 +51,23 @@ def _valid_uuid(value: str) -> bool:
         return False
 
 
-survey_limits = [
-    limiter.shared_limit(
-        lambda: current_app.config["LOOPDESK_SURVEY_LIMIT_PER_DEVICE"],
+#: Both limits in one storage round trip (app/rate_limits.py), in Flask-Limiter's keys.
+limited = RequestLimits(
+    RequestLimit(
+        "LOOPDESK_SURVEY_LIMIT_PER_DEVICE",
         scope="survey-device",
-        key_func=_device_key,
+        key=_device_key,
+        methods=frozenset({"POST"}),  # answers are what a flood would store; pages are covered per address
         exempt_when=_no_device_cookie,
-        methods=["POST"],  # answers are what a flood would store; pages are covered per address
     ),
-    limiter.shared_limit(
-        lambda: current_app.config["LOOPDESK_SURVEY_LIMIT_PER_ADDRESS"], scope="survey-address", key_func=_address_key
-    ),
-]
+    RequestLimit("LOOPDESK_SURVEY_LIMIT_PER_ADDRESS", scope="survey-address", key=_address_key),
+)
 
 
-def limited(view):
-    for limit in survey_limits:
-        view = limit(view)
-    return view
+@limiter.request_filter
+def _limited_by_the_survey_itself() -> bool:
+    """Flask-Limiter skips the survey's requests: `limited` counts them (it has no other limit for them)."""
+    return request.blueprint == bp.name
 
 
 @bp.before_request
