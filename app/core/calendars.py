@@ -137,12 +137,87 @@ def _check_holiday_country(country: str, subdivision: str | None) -> None:
         raise ValueError(f"no public holidays known for {country!r} subdivision {subdivision!r}")
 
 
+#: Countries whose public holidays are announced as whole breaks: China's State Council gives
+#: each festival as a stretch of days off (放假), e.g. Spring Festival 2025 is 28 January to
+#: 4 February, and the Saturday and Sunday inside it are part of the break. The ``holidays``
+#: package lists only the days that would otherwise be working days (and the festival's own
+#: date), so the weekend days inside a break are filled in from it (``_whole_breaks``).
+WHOLE_BREAK_COUNTRIES = frozenset({"CN"})
+#: The language of the names calendars carry (a page shows them in its own: ``public_days``).
+NAMES_LANGUAGE = "en_US"
+
+
 @functools.cache
-def _public_days(country: str, subdivision: str | None, year: int) -> tuple[Mapping[date, str], frozenset[date]]:
-    """One year's public holidays (date → name) and make-up workdays, built once per process."""
-    known = holidays.country_holidays(country, subdiv=subdivision, years=year)
-    names = MappingProxyType({day: name for day, name in known.items() if day.year == year})
-    return names, frozenset(day for day in known.weekend_workdays if day.year == year)
+def _package_language(country: str, language: str | None) -> str | None:
+    """``language`` if the package has the country's names in it, else the package's default."""
+    supported = holidays.country_holidays(country).supported_languages
+    for wanted in (language, NAMES_LANGUAGE):
+        if wanted in supported:
+            return wanted
+    return None
+
+
+def announced(country: str, year: int) -> bool:
+    """Whether the package has ``country``'s official schedule for ``year``, not an estimate.
+
+    For a whole-break country, a year is announced once the package lists its make-up
+    workdays (调休上班日), which only the State Council's notice gives; before that the
+    package computes the festivals' dates and calendars close those dates alone, without
+    filling in the weekends of a break nobody has announced yet. Other countries' holidays
+    follow fixed rules, so every year counts as announced.
+    """
+    if country not in WHOLE_BREAK_COUNTRIES:
+        return True
+    return bool(_public_days(country, None, year)[1])
+
+
+def _whole_breaks(known: Mapping[date, str], workdays: frozenset[date], year: int) -> dict[date, str]:
+    """The weekend days of ``year`` inside a break, named after the break's festival.
+
+    A break is a run of consecutive days off that holds at least one of the package's
+    holidays, where a day off is a listed holiday or a Saturday or Sunday that is not a
+    make-up workday. (For 2025 and 2026 this gives exactly the State Council's breaks; see
+    tests/unit/test_holiday_breaks.py.) A break's name is its most frequent holiday name,
+    the earliest on a tie, so a substituted "day off" never names it.
+    """
+    def off(day: date) -> bool:
+        return day in known or (day.weekday() >= 5 and day not in workdays)
+
+    filled: dict[date, str] = {}
+    day, last = date(year, 1, 1) - timedelta(days=14), date(year, 12, 31) + timedelta(days=14)
+    while day <= last:
+        if not off(day):
+            day += _ONE_DAY
+            continue
+        run = [day]
+        while off(run[-1] + _ONE_DAY):  # a weekday that is not a holiday always comes
+            run.append(run[-1] + _ONE_DAY)
+        names = [known[d] for d in run if d in known]
+        if names:
+            name = max(dict.fromkeys(names), key=names.count)  # first of the most frequent
+            filled.update((d, name) for d in run if d not in known and d.year == year)
+        day = run[-1] + _ONE_DAY
+    return filled
+
+
+@functools.cache
+def _public_days(
+    country: str, subdivision: str | None, year: int, language: str | None = None
+) -> tuple[Mapping[date, str], frozenset[date]]:
+    """One year's public holidays (date → name) and make-up workdays, built once per process.
+
+    Names in ``language`` where the package has it (else ``NAMES_LANGUAGE``, else its default).
+    In an announced year of a ``WHOLE_BREAK_COUNTRIES`` country the weekend days inside a
+    break are holidays too (``_whole_breaks``).
+    """
+    language = _package_language(country, language)
+    known = holidays.country_holidays(country, subdiv=subdivision, years=range(year - 1, year + 2), language=language)
+    workdays = frozenset(day for day in known.weekend_workdays if year - 1 <= day.year <= year + 1)
+    names = {day: name for day, name in known.items() if day.year == year}
+    this_year = frozenset(day for day in workdays if day.year == year)
+    if country in WHOLE_BREAK_COUNTRIES and this_year:
+        names.update(_whole_breaks(dict(known.items()), workdays, year))
+    return MappingProxyType(dict(sorted(names.items()))), this_year
 
 
 @dataclass(frozen=True)
@@ -213,15 +288,18 @@ class Note:
     name: str = ""
 
 
-def public_days(country: str, first: date, last: date, subdivision: str | None = None) -> list[Note]:
+def public_days(
+    country: str, first: date, last: date, subdivision: str | None = None, language: str | None = None
+) -> list[Note]:
     """The public holidays and make-up workdays calendars of ``country`` apply from ``first`` to ``last``.
 
-    The same days ``_day_plan`` reads, so what an admin is shown is what the SLA clocks count.
+    The same days ``_day_plan`` reads, so what an admin is shown is what the SLA clocks count;
+    names in ``language`` (e.g. ``zh_CN``) where the package has it.
     """
     _check_holiday_country(country, subdivision)
     found: list[Note] = []
     for year in range(first.year, last.year + 1):
-        names, workdays = _public_days(country, subdivision, year)
+        names, workdays = _public_days(country, subdivision, year, language)
         found += [Note("holiday", day, name) for day, name in names.items() if first <= day <= last]
         found += [Note("makeup_workday", day) for day in workdays if first <= day <= last]
     return sorted(found, key=lambda note: note.day)

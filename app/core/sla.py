@@ -23,7 +23,11 @@ Decisions, so nobody has to reverse-engineer them:
   on Friday and ``("00:00", "02:00")`` on Saturday, so every hour belongs to one date and
   that date alone decides whether it is a holiday.
 - **Holidays.** Public holidays (``holidays`` package, CN by default) and the calendar's own
-  ``extra_holidays`` close the whole day. A 24x7 calendar ignores holidays.
+  ``extra_holidays`` close the whole day. A 24x7 calendar ignores holidays. China's are closed
+  as the State Council's whole breaks: the Saturdays and Sundays inside a break (2025-02-01/02
+  in Spring Festival 2025) are holidays too, not only the dates the package lists; in a year
+  the package only estimates (no make-up workdays known yet, see ``calendars.announced``)
+  only its listed dates close, and the admin's calendar pages say so.
 - **Make-up workdays (调休上班日)**, the weekend days a country declares working days, and
   the calendar's own ``extra_workdays`` are open as a normal working day: the day's own hours
   plus the hours the branch keeps Monday to Friday. (A union, so adding hours anywhere

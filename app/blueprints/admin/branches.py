@@ -156,7 +156,7 @@ def _branch_page(
         scans=sum(qr.scan_count for qr in codes),
         responses=sum(qr.response_count for qr in codes),
         holidays=branch_admin.holidays_from(today, branch),
-        public=branch_admin.public_days_by_country([branch], today, today + HOLIDAYS_AHEAD)[0],
+        public=branch_admin.public_days_by_country([branch], today, today + HOLIDAYS_AHEAD, get_locale())[0],
     ), status
 
 
@@ -330,7 +330,9 @@ def holidays():
         branches_by_id={b.id: b for b in branches},
         holidays=branch_admin.holidays_from(None if past else today),
         past=past,
-        countries=branch_admin.public_days_by_country([b for b in branches if b.active], today, today + HOLIDAYS_AHEAD),
+        countries=branch_admin.public_days_by_country(
+            [b for b in branches if b.active], today, today + HOLIDAYS_AHEAD, get_locale()
+        ),
     ), 422 if request.method == "POST" else 200
 
 

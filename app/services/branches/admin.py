@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import available_timezones
 
@@ -40,7 +40,7 @@ from app.core.clock import utcnow
 from app.extensions import db
 from app.models import Branch, Holiday, QrCode, Questionnaire, User
 from app.services import audit
-from app.services.branches.calendars import holiday_country
+from app.services.branches.calendars import holiday_country, holiday_language
 
 BRANCH_FIELDS = ("code", "name", "region", "timezone", "opening_hours", "active")
 CODE_FIELDS = ("branch_id", "label", "is_kiosk", "questionnaire_id", "revoked_at")
@@ -332,15 +332,29 @@ class CountryDays:
     country: str
     branches: list[Branch]
     days: list[calendars.Note]
+    #: Years of the range whose schedule the holidays package only estimates (see
+    #: ``app.core.calendars.announced``): only its listed dates close, breaks are not filled in.
+    estimated_years: list[int] = field(default_factory=list)
 
 
-def public_days_by_country(branches: Iterable[Branch], first: date, last: date) -> list[CountryDays]:
-    """What the SLA clocks apply from ``first`` to ``last``, per country of the branches' time zones."""
+def public_days_by_country(
+    branches: Iterable[Branch], first: date, last: date, language: str | None = None
+) -> list[CountryDays]:
+    """What the SLA clocks apply from ``first`` to ``last``, per country of the branches' time zones.
+
+    Holiday names in ``language`` (a page's locale, e.g. ``zh_Hans``) where the package has them.
+    """
     by_country: dict[str, list[Branch]] = {}
     for branch in branches:
         by_country.setdefault(holiday_country(branch.timezone), []).append(branch)
+    names_in = holiday_language(language)
     return [
-        CountryDays(country, members, calendars.public_days(country, first, last))
+        CountryDays(
+            country,
+            members,
+            calendars.public_days(country, first, last, language=names_in),
+            [year for year in range(first.year, last.year + 1) if not calendars.announced(country, year)],
+        )
         for country, members in sorted(by_country.items())
     ]
 

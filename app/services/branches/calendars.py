@@ -40,6 +40,15 @@ def holiday_country(timezone: str) -> str:
     return country if country in holidays.list_supported_countries() else DEFAULT_HOLIDAY_COUNTRY
 
 
+#: The ``holidays`` package's language for a page's locale (its names, e.g. 春节 or Spring Festival).
+_HOLIDAY_LANGUAGES = {"zh_Hans": "zh_CN", "en": "en_US"}
+
+
+def holiday_language(locale: object | None) -> str | None:
+    """The ``holidays`` package's language for a page locale (``zh_Hans`` → ``zh_CN``), None if unknown."""
+    return _HOLIDAY_LANGUAGES.get(str(locale)) if locale is not None else None
+
+
 #: Calendars keep the days they have worked out, so one calendar serves many tickets and sweeps.
 #: Keyed by everything that makes them, so an edit of hours or holidays makes a new one.
 _calendars: LRUCache = LRUCache(maxsize=512)

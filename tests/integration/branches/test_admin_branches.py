@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -530,3 +530,32 @@ def test_a_new_time_zone_moves_the_branch_responses_to_their_new_local_days_on_t
                 ResponseRollup.branch_id == london.id)):
             rolled[day] = rolled.get(day, 0) + responses
     assert expected and rolled == expected
+
+
+def _page_on(monkeypatch, client, url: str, moment: datetime) -> str:
+    monkeypatch.setattr("app.blueprints.admin.branches.utcnow", lambda: moment)
+    return page(client, url)
+
+
+def test_the_chinese_breaks_are_listed_whole_with_names_in_the_pages_language(app, admin, monkeypatch):
+    shanghai = branch(app, "SH-PEOPLE")
+    moment = datetime(2025, 1, 10, tzinfo=UTC)
+
+    english = _page_on(monkeypatch, admin, f"/admin/branches/{shanghai.id}?lang=en", moment)
+    chinese = _page_on(monkeypatch, admin, f"/admin/branches/{shanghai.id}?lang=zh_Hans", moment)
+
+    assert "Saturday, February 1, 2025: Chinese New Year (Spring Festival)" in english  # a weekend day of the break
+    assert "estimated-years" not in english  # 2025 and January 2026: both announced
+    assert "2025年2月1日星期六: 春节" in chinese
+
+
+def test_a_year_the_package_only_estimates_is_said_on_the_branch_calendar_page(app, admin, monkeypatch):
+    shanghai = branch(app, "SH-PEOPLE")
+
+    html = _page_on(monkeypatch, admin, f"/admin/branches/{shanghai.id}?lang=en", datetime(2026, 12, 2, tzinfo=UTC))
+
+    assert "Not announced yet for 2027" in html
+    london = branch(app, "LDN-SOHO")
+    assert "Not announced yet" not in _page_on(
+        monkeypatch, admin, f"/admin/branches/{london.id}", datetime(2026, 12, 2, tzinfo=UTC)
+    )
