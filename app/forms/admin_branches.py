@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from zoneinfo import available_timezones
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from wtforms import BooleanField, DateField, Form, FormField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
@@ -16,6 +16,7 @@ from app.core.calendars import WEEKDAYS, WHOLE_WEEK
 from app.forms.base import LoopdeskForm
 from app.i18n import text
 from app.services.branches.admin import BranchValues, CodeValues, GENERAL
+from app.services.branches.calendars import default_holiday_region, holiday_regions, split_region, subdivision_names
 
 DAY_NAMES = {
     "mon": _l("Monday"), "tue": _l("Tuesday"), "wed": _l("Wednesday"), "thu": _l("Thursday"),
@@ -43,6 +44,16 @@ def timezone_names() -> tuple[str, ...]:
         and not zone.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/", "Brazil/", "Canada/", "Chile/", "Mexico/"))
     )
     return (*COMMON_TIMEZONES, *rest)
+
+
+def region_label(region: str) -> str:
+    """A holiday region by name in the page's language, e.g. "United Kingdom: England" (subdivisions in English)."""
+    country, subdivision = split_region(region)
+    locale = get_locale()
+    name = locale.territories.get(country, country) if locale is not None else country
+    if subdivision is None:
+        return name
+    return f"{name}: {subdivision_names(country).get(subdivision, subdivision)}"
 
 
 def _time_of_day(value: str) -> str | None:
@@ -131,6 +142,16 @@ class BranchForm(LoopdeskForm):
     name = StringField(_l("Name"), validators=[DataRequired(message=_l("Give the branch a name.")), Length(max=120)])
     region = StringField(_l("Region"), validators=[Optional(), Length(max=80)])
     timezone = SelectField(_l("Time zone"), validate_choice=False, default="Asia/Shanghai")
+    holiday_region = SelectField(
+        _l("Public holidays of"),
+        validate_choice=False,
+        default="",
+        description=_l("Whose public holidays close the branch, e.g. England and Wales' bank holidays for London."),
+    )
+    open_on_public_holidays = BooleanField(
+        _l("Stays open on public holidays"),
+        description=_l("Its SLA clocks then follow its weekly hours on public holidays too; custom holidays still close it."),
+    )
     mon = FormField(DayHoursForm, DAY_NAMES["mon"])
     tue = FormField(DayHoursForm, DAY_NAMES["tue"])
     wed = FormField(DayHoursForm, DAY_NAMES["wed"])
@@ -149,6 +170,10 @@ class BranchForm(LoopdeskForm):
         if current and current not in zones:
             zones = (current, *zones)  # an old or unusual zone stays selectable (and is checked on save)
         self.timezone.choices = [SelectChoice(zone, zone) for zone in zones]
+        automatic = region_label(default_holiday_region(current or "Asia/Shanghai"))
+        self.holiday_region.choices = [SelectChoice("", _("From the time zone: %(region)s", region=automatic))] + [
+            SelectChoice(region, f"{region} · {region_label(region)}") for region in holiday_regions()
+        ]
 
     @property
     def days(self) -> list[FormField]:
@@ -165,6 +190,8 @@ class BranchForm(LoopdeskForm):
             region=(self.region.data or "").strip(),
             timezone=self.timezone.data or "",
             opening_hours=self.opening_hours(),
+            holiday_region=(self.holiday_region.data or "").strip(),
+            open_on_public_holidays=bool(self.open_on_public_holidays.data),
         )
 
     def show_rule_problems(self, problems: Mapping[str, object]) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy import JSON, ForeignKey, String, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -28,6 +28,11 @@ class Branch(db.Model):
     #: Weekly business hours: {"mon": [["09:00", "21:00"]], ...}; a missing day is closed.
     opening_hours: Mapped[dict] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(default=True)
+    #: Whose public holidays close it: "CN", "GB-ENG" (country, or country-subdivision of the
+    #: ``holidays`` package); None follows its time zone (app/services/branches/calendars.py).
+    holiday_region: Mapped[str | None] = mapped_column(String(40))
+    #: Stays open on public holidays (many restaurants do): its clocks follow its weekly hours then.
+    open_on_public_holidays: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     #: The real-time alert of this branch (app/core/insight.BurstRule); None takes the chain's setting.
     burst_min_negative: Mapped[int | None] = mapped_column()

@@ -21,6 +21,7 @@ from app.forms.admin_branches import (
     PostersForm,
     QrCodeForm,
     hours_data,
+    region_label,
 )
 from app.jobs import enqueue
 from app.jobs.insight import rebuild_branch_rollups
@@ -41,7 +42,11 @@ HOLIDAYS_AHEAD = timedelta(days=365)
 
 @bp.context_processor
 def branch_helpers() -> dict:
-    return {"country_name": _country_name, "burst_rule": burst_rule}
+    return {"country_name": _country_name, "region_name": _region_name, "burst_rule": burst_rule}
+
+
+def _region_name(country: str, subdivision: str | None = None) -> str:
+    return region_label(f"{country}-{subdivision}" if subdivision else country)
 
 
 def _country_name(code: str) -> str:
@@ -156,7 +161,7 @@ def _branch_page(
         scans=sum(qr.scan_count for qr in codes),
         responses=sum(qr.response_count for qr in codes),
         holidays=branch_admin.holidays_from(today, branch),
-        public=branch_admin.public_days_by_country([branch], today, today + HOLIDAYS_AHEAD, get_locale())[0],
+        public=next(iter(branch_admin.public_days_by_country([branch], today, today + HOLIDAYS_AHEAD, get_locale())), None),
     ), status
 
 

@@ -19,6 +19,10 @@ Decisions:
   Revoked codes keep their counts (history) and cannot be changed again.
 - **Deactivating** a branch keeps everything: its codes then show "closed" and it is left
   out of the all-posters job; reactivating brings them back.
+- **Holiday region**: empty follows the time zone (``calendars.default_holiday_region``:
+  Europe/London is GB-ENG); a region the ``holidays`` package does not know is refused. A
+  branch **open on public holidays** keeps its weekly hours on them (and on make-up workdays);
+  its custom holidays still close it. Both change the calendar, so open tickets are refreshed.
 - **Holidays** are one per day and scope: a day can be closed for every branch or for one
   branch, not both (the branch's own entry would change nothing).
 """
@@ -40,9 +44,18 @@ from app.core.clock import utcnow
 from app.extensions import db
 from app.models import Branch, Holiday, QrCode, Questionnaire, User
 from app.services import audit
-from app.services.branches.calendars import holiday_country, holiday_language
+from app.services.branches.calendars import (
+    holiday_language,
+    holiday_region as branch_holiday_region,
+    known_holiday_region,
+    split_region,
+)
 
-BRANCH_FIELDS = ("code", "name", "region", "timezone", "opening_hours", "active")
+BRANCH_FIELDS = (
+    "code", "name", "region", "timezone", "opening_hours", "holiday_region", "open_on_public_holidays", "active",
+)
+#: What makes a branch's calendar: a change of one of these moves its open tickets' due times.
+CALENDAR_FIELDS = ("timezone", "opening_hours", "holiday_region", "open_on_public_holidays")
 CODE_FIELDS = ("branch_id", "label", "is_kiosk", "questionnaire_id", "revoked_at")
 HOLIDAY_FIELDS = ("branch_id", "day", "name")
 
@@ -79,6 +92,9 @@ class BranchValues:
     timezone: str
     #: ``Branch.opening_hours``' shape: {"mon": [["09:00", "21:00"]], ...}, a closed day left out.
     opening_hours: dict
+    #: "CN", "GB-ENG"; "" follows the time zone.
+    holiday_region: str = ""
+    open_on_public_holidays: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,6 +126,8 @@ def branch_problems(values: BranchValues, branch: Branch | None = None) -> dict[
         problems["code"] = _l("Another branch already has this code.")
     if not known_timezone(values.timezone):
         problems["timezone"] = _l("Unknown time zone: choose one from the list.")
+    if values.holiday_region and not known_holiday_region(values.holiday_region):
+        problems["holiday_region"] = _l("Unknown holiday region: choose one from the list.")
     for key, problem in calendars.opening_hours_problems(values.opening_hours).items():
         problems[key] = HOURS_MESSAGES[problem]
     return problems
@@ -126,7 +144,8 @@ def create_branch(actor: User, values: BranchValues, first_code_label: str) -> B
     check_branch(values)
     branch = Branch(
         code=values.code, name=values.name, region=values.region, timezone=values.timezone,
-        opening_hours=values.opening_hours, active=True,
+        opening_hours=values.opening_hours, holiday_region=values.holiday_region or None,
+        open_on_public_holidays=values.open_on_public_holidays, active=True,
     )
     db.session.add(branch)
     audit.record(actor, "create", branch, after=audit.values(branch, BRANCH_FIELDS))
@@ -135,15 +154,17 @@ def create_branch(actor: User, values: BranchValues, first_code_label: str) -> B
 
 
 def update_branch(actor: User, branch: Branch, values: BranchValues) -> bool:
-    """Change a branch's details and hours. True when its calendar changed (hours or time zone)."""
+    """Change a branch's details and hours. True when its calendar changed (``CALENDAR_FIELDS``)."""
     check_branch(values, branch)
     before = audit.values(branch, BRANCH_FIELDS)
     branch.code, branch.name, branch.region = values.code, values.name, values.region
     branch.timezone, branch.opening_hours = values.timezone, values.opening_hours
+    branch.holiday_region = values.holiday_region or None
+    branch.open_on_public_holidays = values.open_on_public_holidays
     after = audit.values(branch, BRANCH_FIELDS)
     audit.record(actor, "update", branch, before=before, after=after)
     db.session.flush()
-    return any(before[name] != after[name] for name in ("timezone", "opening_hours"))
+    return any(before[name] != after[name] for name in CALENDAR_FIELDS)
 
 
 BURST_FIELDS = ("burst_min_negative", "burst_min_share_percent", "burst_window_minutes")
@@ -327,11 +348,13 @@ def holidays_from(first: date | None, branch: Branch | None = None) -> list[Holi
 
 @dataclass(frozen=True)
 class CountryDays:
-    """A country's public holidays and make-up workdays, and the branches whose clocks follow them."""
+    """A holiday region's public holidays and make-up workdays, and the branches whose clocks follow them."""
 
     country: str
     branches: list[Branch]
     days: list[calendars.Note]
+    #: The region's subdivision of ``country`` (e.g. ENG), None for the whole country.
+    subdivision: str | None = None
     #: Years of the range whose schedule the holidays package only estimates (see
     #: ``app.core.calendars.announced``): only its listed dates close, breaks are not filled in.
     estimated_years: list[int] = field(default_factory=list)
@@ -340,23 +363,27 @@ class CountryDays:
 def public_days_by_country(
     branches: Iterable[Branch], first: date, last: date, language: str | None = None
 ) -> list[CountryDays]:
-    """What the SLA clocks apply from ``first`` to ``last``, per country of the branches' time zones.
+    """What the SLA clocks apply from ``first`` to ``last``, per holiday region of the branches.
 
-    Holiday names in ``language`` (a page's locale, e.g. ``zh_Hans``) where the package has them.
+    Branches open on public holidays are left out. Holiday names in ``language`` (a page's
+    locale, e.g. ``zh_Hans``) where the package has them.
     """
-    by_country: dict[str, list[Branch]] = {}
+    by_region: dict[str, list[Branch]] = {}
     for branch in branches:
-        by_country.setdefault(holiday_country(branch.timezone), []).append(branch)
+        if not branch.open_on_public_holidays:
+            by_region.setdefault(branch_holiday_region(branch), []).append(branch)
     names_in = holiday_language(language)
-    return [
-        CountryDays(
+    found = []
+    for region, members in sorted(by_region.items()):
+        country, subdivision = split_region(region)
+        found.append(CountryDays(
             country,
             members,
-            calendars.public_days(country, first, last, language=names_in),
+            calendars.public_days(country, first, last, subdivision, language=names_in),
+            subdivision,
             [year for year in range(first.year, last.year + 1) if not calendars.announced(country, year)],
-        )
-        for country, members in sorted(by_country.items())
-    ]
+        ))
+    return found
 
 
 def branch_with_codes(branch_id: int) -> Branch | None:

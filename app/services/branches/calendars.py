@@ -1,4 +1,12 @@
-"""A branch's calendar from its stored opening hours and holidays (decisions: app.services.sla.clocks)."""
+"""A branch's calendar from its stored opening hours and holidays (decisions: app.services.sla.clocks).
+
+A branch's **holiday region** is a country ("CN") or a country's subdivision ("GB-ENG") of the
+``holidays`` package. Unset, it follows the time zone: the zone's country (tzdata's zone.tab),
+and for a zone whose country's holidays differ by region, the region the zone's city is in
+(``ZONE_SUBDIVISIONS``: Europe/London is England and Wales' bank holidays, GB-ENG). A branch
+**open on public holidays** keeps its weekly hours on them and on make-up workdays: the
+state's calendar does not apply to it; its custom holidays still close it.
+"""
 from __future__ import annotations
 
 import functools
@@ -40,6 +48,76 @@ def holiday_country(timezone: str) -> str:
     return country if country in holidays.list_supported_countries() else DEFAULT_HOLIDAY_COUNTRY
 
 
+#: The subdivision a zone's city is in, where the country's public holidays differ by region
+#: (a country-wide calendar would leave out e.g. Easter Monday in England).
+ZONE_SUBDIVISIONS = {
+    "Europe/London": "ENG",  # England (the package's ENG is England and Wales' bank holidays)
+    "Europe/Berlin": "BE",
+    "Europe/Madrid": "MD",
+    "Europe/Zurich": "ZH",
+    "America/New_York": "NY",
+    "America/Chicago": "IL",
+    "America/Los_Angeles": "CA",
+    "America/Toronto": "ON",
+    "America/Vancouver": "BC",
+    "Australia/Sydney": "NSW",
+    "Australia/Melbourne": "VIC",
+    "Australia/Brisbane": "QLD",
+    "Australia/Perth": "WA",
+}
+
+
+def split_region(region: str) -> tuple[str, str | None]:
+    """"GB-ENG" → ("GB", "ENG"); "CN" → ("CN", None)."""
+    country, _dash, subdivision = region.partition("-")
+    return country, subdivision or None
+
+
+def known_holiday_region(region: str) -> bool:
+    """Whether ``region`` is written exactly as one of ``holiday_regions``."""
+    return region in _known_regions()
+
+
+@functools.cache
+def _known_regions() -> frozenset[str]:
+    return frozenset(holiday_regions())
+
+
+@functools.cache
+def default_holiday_region(timezone: str) -> str:
+    """The holiday region a branch in ``timezone`` follows unless it says otherwise."""
+    country = holiday_country(timezone)
+    subdivision = ZONE_SUBDIVISIONS.get(timezone)
+    region = f"{country}-{subdivision}" if subdivision else country
+    return region if known_holiday_region(region) else country
+
+
+def holiday_region(branch: Branch) -> str:
+    """The branch's own holiday region, else its time zone's."""
+    return branch.holiday_region or default_holiday_region(branch.timezone)
+
+
+@functools.cache
+def holiday_regions() -> tuple[str, ...]:
+    """Every country and subdivision the ``holidays`` package knows, as region codes, by code."""
+    found = []
+    for country, subdivisions in sorted(holidays.list_supported_countries().items()):
+        if len(country) == 2:
+            found.append(country)
+            found += [f"{country}-{subdivision}" for subdivision in subdivisions]
+    return tuple(found)
+
+
+@functools.cache
+def subdivision_names(country: str) -> dict[str, str]:
+    """Subdivision code → its English name, where the package has one (e.g. ENG → England)."""
+    aliases = getattr(holidays.country_holidays(country), "subdivisions_aliases", {}) or {}
+    names: dict[str, str] = {}
+    for name, code in aliases.items():
+        names.setdefault(code, name)
+    return names
+
+
 #: The ``holidays`` package's language for a page's locale (its names, e.g. 春节 or Spring Festival).
 _HOLIDAY_LANGUAGES = {"zh_Hans": "zh_CN", "en": "en_US"}
 
@@ -66,29 +144,37 @@ def branch_calendar(
     extra = {**holidays_by_branch.get(None, {}), **holidays_by_branch.get(branch.id, {})}
     hours = _frozen_hours(branch.opening_hours)
     always_open = not business_hours or not any(pairs for _day, pairs in hours)
-    key = (branch.timezone, hours, tuple(sorted(extra.items())), always_open)
+    region = None if branch.open_on_public_holidays else holiday_region(branch)
+    if region is not None and not known_holiday_region(region):  # checked on edit; an old row must not stop clocks
+        log.error("branch %s: unknown holiday region %r; following its time zone", branch.id, region)
+        region = default_holiday_region(branch.timezone)
+    key = (branch.timezone, hours, tuple(sorted(extra.items())), always_open, region)
     with _calendars_lock:
         calendar = _calendars.get(key)
     if calendar is None:
-        calendar = _new_calendar(branch, hours, extra, always_open)
+        calendar = _new_calendar(branch, hours, extra, always_open, region)
         with _calendars_lock:
             _calendars[key] = calendar
     return calendar
 
 
-def _new_calendar(branch: Branch, hours: tuple, extra: Mapping[date, str], always_open: bool) -> sla.Calendar:
+def _new_calendar(
+    branch: Branch, hours: tuple, extra: Mapping[date, str], always_open: bool, region: str | None
+) -> sla.Calendar:
+    country, subdivision = split_region(region) if region else (None, None)
     try:
         return sla.Calendar(
             timezone=branch.timezone,
             weekly_hours=dict(hours),
-            holiday_country=holiday_country(branch.timezone),
+            holiday_country=country,
+            holiday_subdivision=subdivision,
             extra_holidays=dict(extra),
             always_open=always_open,
         )
     except ValueError as error:
-        # Hours are checked when a branch is edited; one bad old row must not stop every clock.
-        log.error("branch %s: calendar %s %r is invalid (%s); counting around the clock",
-                  branch.id, branch.timezone, hours, error)
+        # Hours and regions are checked when a branch is edited; one bad old row must not stop every clock.
+        log.error("branch %s: calendar %s %r %s is invalid (%s); counting around the clock",
+                  branch.id, branch.timezone, hours, region, error)
     try:
         return sla.Calendar(timezone=branch.timezone, holiday_country=None, always_open=True)
     except ValueError:

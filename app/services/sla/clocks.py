@@ -11,10 +11,12 @@ Decisions:
   of each policy: the warning goes to the assignee (level 0), the breach to the
   supervisors whose scope covers the ticket (level 1), and the breach + 4 h to the admins
   (level 2; the people model has no hierarchy above a supervisor but the admins).
-- **Holidays** are the public holidays of the country the branch's time zone belongs to
-  (tzdata's zone.tab: Asia/Shanghai is CN, Europe/London is GB), CN when the zone has no
-  country or the ``holidays`` package does not know it, plus the custom ``Holiday`` rows for
-  the branch and for every branch. A branch without opening hours counts around the clock.
+- **Holidays** are the public holidays of the branch's holiday region, by default the one
+  its time zone belongs to (tzdata's zone.tab: Asia/Shanghai is CN; Europe/London is GB-ENG,
+  England and Wales' bank holidays; see app.services.branches.calendars), CN when the zone
+  has no country or the ``holidays`` package does not know it, plus the custom ``Holiday``
+  rows for the branch and for every branch. A branch open on public holidays skips only its
+  custom ones. A branch without opening hours counts around the clock.
 - **next_deadline_at** is the earliest of: the core's next warning or due time, and each
   ladder rung that has not fired yet (a rung passed but not swept stays due, so it is never
   skipped). A ticket that is done has none.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -559,3 +560,93 @@ def test_a_year_the_package_only_estimates_is_said_on_the_branch_calendar_page(a
     assert "Not announced yet" not in _page_on(
         monkeypatch, admin, f"/admin/branches/{london.id}", datetime(2026, 12, 2, tzinfo=UTC)
     )
+
+
+def _calendar_of(app, code: str):
+    from app.services.branches import calendars
+
+    with app.app_context():
+        return calendars.calendar_for(db.session.scalar(select(Branch).where(Branch.code == code)))
+
+
+def _closed_all_day(calendar, day: date) -> bool:
+    from app.core.calendars import open_intervals
+
+    zone = ZoneInfo(calendar.timezone)
+    start = datetime.combine(day, datetime.min.time(), zone)
+    return not list(open_intervals(calendar, start, start + timedelta(days=1)))
+
+
+def test_london_follows_england_and_wales_bank_holidays_by_default(app, admin):
+    html = page(admin, f"/admin/branches/{branch(app, 'LDN-SOHO').id}?lang=en")
+    london = _calendar_of(app, "LDN-SOHO")
+
+    assert (london.holiday_country, london.holiday_subdivision) == ("GB", "ENG")
+    assert _closed_all_day(london, date(2026, 4, 6))  # Easter Monday
+    assert _closed_all_day(london, date(2026, 8, 31))  # Summer bank holiday
+    assert not _closed_all_day(london, date(2026, 8, 3))  # Scotland's, not England's
+    assert "From the time zone: United Kingdom: England" in html
+    assert 'id="public-GB-ENG"' in html
+
+
+def test_an_admin_sets_the_holiday_region_and_it_is_audited(app, admin):
+    london = branch(app, "LDN-SOHO")
+    url = f"/admin/branches/{london.id}"
+    data = branch_form(page(admin, url), code="LDN-SOHO", name="London Soho", region="Europe",
+                       timezone="Europe/London", holiday_region="GB-SCT")
+
+    assert admin.post(url, data=data).status_code == 303
+
+    scotland = _calendar_of(app, "LDN-SOHO")
+    assert _closed_all_day(scotland, date(2026, 8, 3)) and not _closed_all_day(scotland, date(2026, 8, 31))
+    assert branch(app, "LDN-SOHO").holiday_region == "GB-SCT"
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "branch")
+                                   .order_by(AuditEntry.id.desc())).first()
+        assert entry.before["holiday_region"] is None and entry.after["holiday_region"] == "GB-SCT"
+
+
+@pytest.mark.parametrize("region", ["XX", "GB-XYZ", "gb-eng", "CN-"])
+def test_an_unknown_holiday_region_is_refused_at_its_field(app, admin, region):
+    london = branch(app, "LDN-SOHO")
+    url = f"/admin/branches/{london.id}"
+    data = branch_form(page(admin, url), code="LDN-SOHO", name="London Soho", region="Europe",
+                       timezone="Europe/London", holiday_region=region)
+
+    response = admin.post(url + "?lang=en", data=data)
+
+    assert response.status_code == 422
+    assert "Unknown holiday region" in field_block(response.get_data(as_text=True), "holiday_region")
+    assert branch(app, "LDN-SOHO").holiday_region is None
+
+
+def test_a_branch_open_on_public_holidays_keeps_its_weekly_hours_on_them(app, admin):
+    shanghai = branch(app, "SH-PEOPLE")
+    url = f"/admin/branches/{shanghai.id}"
+    with app.app_context():
+        db.session.add(Holiday(branch_id=shanghai.id, day=date(2026, 10, 8), name="Stocktaking"))
+        db.session.commit()
+    data = branch_form(page(admin, url), code="SH-PEOPLE", name=shanghai.name, region=shanghai.region,
+                       timezone="Asia/Shanghai", hours=shanghai.opening_hours, open_on_public_holidays="y")
+
+    assert admin.post(url, data=data).status_code == 303
+
+    calendar = _calendar_of(app, "SH-PEOPLE")
+    assert not _closed_all_day(calendar, date(2026, 10, 1))  # National Day: open on its weekly hours
+    assert not _closed_all_day(calendar, date(2026, 10, 4))  # the Sunday inside the break too
+    assert _closed_all_day(calendar, date(2026, 10, 8))  # its own closed day still closes it
+    html = page(admin, url + "?lang=en")
+    assert 'id="open-on-public-holidays"' in html and "public-CN" not in html
+    assert shanghai.name not in page(admin, "/admin/branches/holidays").split("Public holidays the SLA clocks apply")[1]
+
+
+def test_supervisors_cannot_change_a_branchs_holiday_region(app, client, demo):
+    login(client, "supervisor", demo["passwords"]["supervisor"])
+    london = branch(app, "LDN-SOHO")
+
+    token = csrf_token(page(client, "/supervisor/board"))
+    response = client.post(f"/admin/branches/{london.id}", data={"csrf_token": token, "holiday_region": "GB-SCT",
+                                                                 "open_on_public_holidays": "y"})
+
+    assert response.status_code == 403
+    assert branch(app, "LDN-SOHO").holiday_region is None
