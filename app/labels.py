@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from flask_babel import format_timedelta, gettext as _, lazy_gettext as _l
 
-from app.i18n import join_list, local_time
+from app.core.calendars import HOLIDAY_LANGUAGES, public_holiday_name
+from app.i18n import current_locale, join_list, local_time
 
 STATUS_LABELS = {
     "new": _l("New"),
@@ -96,6 +97,13 @@ NOTE_LABELS = {
 }
 
 
+def _note_name(note) -> str:
+    """A note's holiday name, a public holiday's in the page's language where the package has it."""
+    if note.kind == "holiday" and getattr(note, "region", ""):
+        return public_holiday_name(note.region, note.day, HOLIDAY_LANGUAGES.get(current_locale())) or note.name
+    return note.name
+
+
 def _span(delta: timedelta) -> str:
     return format_timedelta(delta, threshold=1.5)
 
@@ -116,7 +124,8 @@ def timeline_label(entry, zone: str) -> str:
             return _("Paused since %(at)s: %(status)s", at=at, status=status)
         return _("Paused %(at)s – %(until)s: %(status)s", at=at, until=until, status=status)
     reasons = join_list(  # one closed night spans two days' notes that read the same
-        dict.fromkeys(f"{NOTE_LABELS.get(note.kind, note.kind)}{' ' + note.name if note.name else ''}" for note in entry.notes)
+        dict.fromkeys(f"{NOTE_LABELS.get(note.kind, note.kind)}{' ' + name if (name := _note_name(note)) else ''}"
+                      for note in entry.notes)
     )
     return _("Skipped %(at)s – %(until)s: %(reasons)s", at=at, until=until, reasons=reasons)
 

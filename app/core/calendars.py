@@ -143,6 +143,8 @@ def _check_holiday_country(country: str, subdivision: str | None) -> None:
 #: package lists only the days that would otherwise be working days (and the festival's own
 #: date), so the weekend days inside a break are filled in from it (``_whole_breaks``).
 WHOLE_BREAK_COUNTRIES = frozenset({"CN"})
+#: The ``holidays`` package's language for each page locale (app.core.languages.SUPPORTED_LOCALES).
+HOLIDAY_LANGUAGES = {"zh_Hans": "zh_CN", "en": "en_US"}
 #: The language of the names calendars carry (a page shows them in its own: ``public_days``).
 NAMES_LANGUAGE = "en_US"
 
@@ -279,13 +281,26 @@ NoteKind = Literal["after_hours", "closed_weekday", "holiday", "makeup_workday"]
 class Note:
     """Why a stretch of time was skipped (or, for a make-up workday, counted), as data.
 
-    ``day`` is the branch's local date; ``name`` is a holiday's name (English, from the
-    ``holidays`` package or the custom list; a page in Chinese can look the date up again).
+    ``day`` is the branch's local date; ``name`` is a holiday's name (``NAMES_LANGUAGE``, from
+    the ``holidays`` package, or the custom list's). A public holiday's ``region`` ("CN",
+    "GB-ENG") lets a page show its name in its own language (``public_holiday_name``); it
+    takes no part in comparisons.
     """
 
     kind: NoteKind
     day: date
     name: str = ""
+    region: str = field(default="", compare=False)
+
+
+def public_holiday_name(region: str, day: date, language: str | None) -> str | None:
+    """A public holiday's name in ``language`` (e.g. ``zh_CN``) where the package has it; None if no holiday."""
+    country, _dash, subdivision = region.partition("-")
+    try:
+        _check_holiday_country(country, subdivision or None)
+    except ValueError:
+        return None
+    return _public_days(country, subdivision or None, day.year, language)[0].get(day)
 
 
 def public_days(
@@ -317,7 +332,8 @@ def _day_plan(calendar: Calendar, day: date) -> tuple[Hours, Note | None]:
         names, workdays = _public_days(calendar.holiday_country, calendar.holiday_subdivision, day.year)
         name = names.get(day)
         if name is not None:
-            return (), Note("holiday", day, name)
+            region = calendar.holiday_country + (f"-{calendar.holiday_subdivision}" if calendar.holiday_subdivision else "")
+            return (), Note("holiday", day, name, region)
         if day in workdays:
             return calendar._makeup_hours[weekday], Note("makeup_workday", day)
     hours = calendar._hours[weekday]

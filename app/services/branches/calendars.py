@@ -20,7 +20,7 @@ import holidays
 from cachetools import LRUCache
 from sqlalchemy import select
 
-from app.core import sla
+from app.core import calendars, sla
 from app.extensions import db
 from app.models import Branch, Holiday, SlaPolicy
 
@@ -118,13 +118,9 @@ def subdivision_names(country: str) -> dict[str, str]:
     return names
 
 
-#: The ``holidays`` package's language for a page's locale (its names, e.g. 春节 or Spring Festival).
-_HOLIDAY_LANGUAGES = {"zh_Hans": "zh_CN", "en": "en_US"}
-
-
 def holiday_language(locale: object | None) -> str | None:
     """The ``holidays`` package's language for a page locale (``zh_Hans`` → ``zh_CN``), None if unknown."""
-    return _HOLIDAY_LANGUAGES.get(str(locale)) if locale is not None else None
+    return calendars.HOLIDAY_LANGUAGES.get(str(locale)) if locale is not None else None
 
 
 #: Calendars keep the days they have worked out, so one calendar serves many tickets and sweeps.
