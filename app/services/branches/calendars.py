@@ -48,22 +48,21 @@ def holiday_country(timezone: str) -> str:
     return country if country in holidays.list_supported_countries() else DEFAULT_HOLIDAY_COUNTRY
 
 
-#: The subdivision a zone's city is in, where the country's public holidays differ by region
-#: (a country-wide calendar would leave out e.g. Easter Monday in England).
+#: The subdivision a zone stands for, where the country's public holidays differ by region (a
+#: country-wide calendar would leave out e.g. Easter Monday in England). Only zones that name
+#: one region are here: Europe/Berlin or America/New_York span many regions, so a branch there
+#: gets the country-wide holidays until an admin chooses its region. Europe/London is the
+#: whole United Kingdom's zone; England (and Wales, the same bank holidays) is where most of
+#: it lives: a branch in Scotland or Northern Ireland chooses GB-SCT or GB-NIR.
 ZONE_SUBDIVISIONS = {
-    "Europe/London": "ENG",  # England (the package's ENG is England and Wales' bank holidays)
-    "Europe/Berlin": "BE",
-    "Europe/Madrid": "MD",
-    "Europe/Zurich": "ZH",
-    "America/New_York": "NY",
-    "America/Chicago": "IL",
-    "America/Los_Angeles": "CA",
-    "America/Toronto": "ON",
-    "America/Vancouver": "BC",
+    "Europe/London": "ENG",
     "Australia/Sydney": "NSW",
     "Australia/Melbourne": "VIC",
     "Australia/Brisbane": "QLD",
+    "Australia/Adelaide": "SA",
     "Australia/Perth": "WA",
+    "Australia/Hobart": "TAS",
+    "Australia/Darwin": "NT",
 }
 
 

@@ -37,3 +37,12 @@ def test_a_bank_holiday_keeps_the_packages_english_name_on_a_chinese_page(app):
     assert any("Easter Monday" in line for line in lines)  # the package has no Chinese names for GB
     assert public_holiday_name("GB-ENG", date(2026, 4, 6), "zh_CN") == "Easter Monday"
     assert public_holiday_name("XX", date(2026, 4, 6), "zh_CN") is None
+
+
+def test_a_zone_names_a_region_only_when_it_stands_for_one():
+    from app.services.branches.calendars import default_holiday_region
+
+    assert default_holiday_region("Europe/London") == "GB-ENG"
+    assert default_holiday_region("Australia/Sydney") == "AU-NSW"
+    assert default_holiday_region("Europe/Berlin") == "DE"  # all of Germany: the admin picks the Land
+    assert default_holiday_region("Asia/Shanghai") == "CN"
