@@ -1,7 +1,7 @@
 """Tickets for staff on tablets: the queue, a ticket's page and its actions, new phone/walk-in tickets."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
@@ -12,7 +12,7 @@ from app.extensions import db, htmx
 from app.forms.tickets import NewTicketForm
 from app.models import Role
 from app.permissions import role_required
-from app.services.sla import clocks
+from app.services.sla import clocks, refreshes
 from app.services.tickets import queries
 from app.services import tickets as ticket_service
 from app.services.tickets import opening
@@ -35,7 +35,15 @@ def ticket_labels() -> dict:
         "event_label": labels.event_label,
         "timeline_label": labels.timeline_label,
         "next_due": queries.next_due,
+        "due_recalculating": _due_recalculating,
     }
+
+
+def _due_recalculating(ticket) -> bool:
+    """Whether an edit's refresh has not reached the ticket yet (its stored due times are the old ones)."""
+    if "sla_refreshes" not in g:
+        g.sla_refreshes = refreshes.pending()
+    return refreshes.is_recalculating(ticket, g.sla_refreshes)
 
 
 def _queue_order() -> str:

@@ -1,12 +1,16 @@
 """RQ entry point of the SLA sweep (periodic: `flask jobs cron`, or `flask jobs sweep`)."""
 from __future__ import annotations
 
+import logging
+
 from app.core.clock import utcnow
 from app.extensions import db
 from app.jobs import job_context
 from app.jobs.notifications import deliver_due, hand_over_webhooks
-from app.services.sla import clocks, escalations, policies
+from app.services.sla import escalations, policies, refreshes
 from app.services.sla.escalations import SweepResult
+
+log = logging.getLogger(__name__)
 
 
 def sweep_sla() -> SweepResult:
@@ -18,6 +22,11 @@ def sweep_sla() -> SweepResult:
         result = escalations.sweep(now)
         hand_over_webhooks(result.delivery_ids)
         deliver_due(now)
+        try:
+            refreshes.run_stale(now)
+        except Exception:  # a refresh that fails must not stop the escalations of the next sweeps
+            log.exception("re-running a lost refresh of due times failed")
+            db.session.rollback()
         return result
 
 
@@ -27,14 +36,10 @@ def refresh_policy_tickets(policy_id: int) -> int:
 
     with job_context():
         policy = db.session.get(SlaPolicy, policy_id)
-        moved = clocks.refresh_open_tickets_of_policy(policy) if policy is not None else 0
-        db.session.commit()
-        return moved
+        return refreshes.run(priority=policy.priority) if policy is not None else 0
 
 
 def refresh_branch_tickets(branch_id: int | None) -> int:
     """After an edit of a branch's hours or holidays (None: a holiday of every branch)."""
     with job_context():
-        moved = clocks.refresh_open_tickets_of_branch(branch_id)
-        db.session.commit()
-        return moved
+        return refreshes.run(branch_id=branch_id)

@@ -12,7 +12,7 @@ from app.models.people import Department, Role, User, user_branches, user_depart
 from app.models.notifications import Notification, OutboxEmail, WebhookDelivery, WebhookEndpoint
 from app.models.responses import Answer, Response
 from app.models.routing import RoutingRule
-from app.models.sla import EscalationFiring, EscalationRule, Holiday, SlaPolicy, StatusSetting
+from app.models.sla import EscalationFiring, EscalationRule, Holiday, SlaPolicy, SlaRefresh, StatusSetting
 from app.models.surveys import (
     Dimension,
     PublishedVersionError,
@@ -53,6 +53,6 @@ __all__ = [
     "Questionnaire", "QuestionnaireVersion", "QuestionType", "Response", "Role", "RuleAction",
     "SkipRule", "User", "VersionStatus", "user_branches", "user_departments",
     "AppendOnlyError", "Category", "EscalationFiring", "EscalationRule", "Holiday", "Notification",
-    "OutboxEmail", "Priority", "RoutingRule", "SlaPolicy", "StatusSetting", "Ticket", "TicketEvent",
+    "OutboxEmail", "Priority", "RoutingRule", "SlaPolicy", "SlaRefresh", "StatusSetting", "Ticket", "TicketEvent",
     "TicketSource", "TicketStatus", "TicketViewer", "WebhookDelivery", "WebhookEndpoint",
 ]

@@ -91,3 +91,25 @@ class StatusSetting(db.Model):
 
     status: Mapped[str] = mapped_column(String(24), primary_key=True)
     pauses_clock: Mapped[bool] = mapped_column(default=False)
+
+
+class SlaRefresh(db.Model):
+    """An edit's refresh of open tickets' due times (app.services.sla.refreshes): until it reaches a ticket
+    of its scope, the ticket's pages say "due time being recalculated".
+
+    Scope: ``priority`` (a policy edit), ``branch_id`` (a branch's hours or holidays), neither (every open
+    ticket: a holiday of every branch, the pausing statuses). Tickets ``done_through_id < id <=
+    up_to_ticket_id`` have not been re-timed yet.
+    """
+
+    __tablename__ = "sla_refreshes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    priority: Mapped[str | None] = mapped_column(String(16))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    #: The highest ticket id when the edit was saved (later tickets were timed with the new settings).
+    up_to_ticket_id: Mapped[int] = mapped_column(default=0)
+    #: The refresh goes by ticket id; it has committed every ticket up to this one.
+    done_through_id: Mapped[int] = mapped_column(default=0)
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)

@@ -28,6 +28,7 @@ from app.jobs.insight import rebuild_branch_rollups
 from app.jobs.sla import refresh_branch_tickets
 from app.models import Branch, Holiday, QrCode
 from app.services import job_runs
+from app.services.sla import refreshes
 from app.services.branches import admin as branch_admin
 from app.services.branches.admin import Refused
 from app.services.insight.alerts import burst_rule
@@ -59,7 +60,10 @@ def _today(zone: str | None = None) -> date:
 
 
 def _calendar_changed(branch_id: int | None) -> None:
-    """After the commit: open tickets of the branch (None: of every branch) get their new due times."""
+    """After the commit: open tickets of the branch (None: of every branch) get their new due times; until
+    the job reaches them they say "due time being recalculated"."""
+    refreshes.request(branch_id=branch_id)
+    db.session.commit()
     enqueue(refresh_branch_tickets, branch_id)
 
 

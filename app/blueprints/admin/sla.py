@@ -14,7 +14,7 @@ from app.extensions import db
 from app.forms.admin_sla import PausingForm, PolicyForm, RungForm, rung_sentence
 from app.jobs.sla import refresh_branch_tickets, refresh_policy_tickets
 from app.models import EscalationRule, SlaPolicy
-from app.services.sla import settings
+from app.services.sla import refreshes, settings
 from app.services.sla.settings import SettingError
 
 bp = Blueprint("sla", __name__, url_prefix="/sla")
@@ -46,8 +46,15 @@ def index():
     return _index_page()
 
 
-def _refresh(count: int, job, *args) -> None:
-    """After the commit: ``count`` open tickets' due times follow the change (a job); the flash says so."""
+def _refresh(count: int, job, *args, retime: dict | None = None) -> None:
+    """After the commit: ``count`` open tickets' due times follow the change (a job); the flash says so.
+
+    ``retime``: the scope whose due times move (``refreshes.request``): its tickets say "due time being
+    recalculated" until the job has reached them (a ladder edit moves no due time).
+    """
+    if retime is not None:
+        refreshes.request(**retime)
+        db.session.commit()
     if not jobs.enqueue(job, *args):
         flash(_("Saved, but the due times of the open tickets could not be updated now; "
                 "each ticket follows at its next check."), "error")
@@ -56,8 +63,9 @@ def _refresh(count: int, job, *args) -> None:
                        "The due times of %(num)d open tickets are being updated.", count))
 
 
-def _refresh_policy(policy: SlaPolicy) -> None:
-    _refresh(settings.open_tickets(policy.priority), refresh_policy_tickets, policy.id)
+def _refresh_policy(policy: SlaPolicy, due_times_move: bool = False) -> None:
+    _refresh(settings.open_tickets(policy.priority), refresh_policy_tickets, policy.id,
+             retime={"priority": policy.priority} if due_times_move else None)
 
 
 def _policy(policy_id: int) -> SlaPolicy:
@@ -80,7 +88,7 @@ def update_policy(policy_id: int):
                 flash(_("Nothing changed in the %(priority)s policy.", priority=priority))
             else:
                 flash(_("The %(priority)s policy is saved.", priority=priority))
-                _refresh_policy(policy)
+                _refresh_policy(policy, due_times_move=True)
             return redirect(url_for(".index", _anchor=f"policy-{policy.id}"), 303)
     db.session.rollback()
     return _index_page(422, posted={policy.id: form})
@@ -175,7 +183,7 @@ def update_statuses():
                 flash(_("Nothing changed in which statuses pause the clock."))
                 return redirect(url_for(".index", _anchor="statuses"), 303)
             flash(_("Saved which statuses pause the SLA clock."))
-            _refresh(settings.open_tickets(), refresh_branch_tickets, None)  # None: every branch
+            _refresh(settings.open_tickets(), refresh_branch_tickets, None, retime={})  # None: every branch
             return redirect(url_for(".index", _anchor="statuses"), 303)
     db.session.rollback()
     return _index_page(422, pausing_form=form)
