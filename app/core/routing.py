@@ -14,7 +14,16 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from app.core.routing_keywords import CATEGORY_KEYWORDS, COMPLAINT_KEYWORDS, URGENT_KEYWORDS, find_keywords
+from app.core.routing_keywords import (
+    CATEGORY_KEYWORDS,
+    COMPLAINT_KEYWORDS,
+    KeywordHit,
+    PRAISE_WORDS,
+    URGENT_KEYWORDS,
+    clauses_with,
+    find_complaints,
+    find_keywords,
+)
 from app.core.skip_logic import AnswerValue, condition_holds
 
 CSAT, NPS, TEXT = "csat", "nps", "text"
@@ -100,6 +109,10 @@ class RoutingSettings:
     csat_at_most: int = 2
     nps_at_most: int = 6
     complaint_keywords: tuple[str, ...] = COMPLAINT_KEYWORDS
+    #: Praise that a negation makes a complaint (不是很满意); empty turns it off.
+    praise_words: tuple[str, ...] = PRAISE_WORDS
+    #: A wait written with its length (排了一个小时, waited 45 minutes) is a complaint.
+    long_waits: bool = True
     #: Keys are the known categories; their order breaks the last tie.
     category_keywords: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: CATEGORY_KEYWORDS)
     urgent_keywords: tuple[str, ...] = URGENT_KEYWORDS
@@ -177,8 +190,8 @@ class RoutingDecision:
 def is_negative(response: RoutedResponse, settings: RoutingSettings = DEFAULT_SETTINGS) -> list[Reason]:
     """Why the response should open a ticket; empty when it should not.
 
-    The brief's trigger: any CSAT ≤ 2, NPS ≤ 6, or a written complaint (a complaint keyword
-    in an open answer).
+    The brief's trigger: any CSAT ≤ 2, NPS ≤ 6, or a written complaint in an open answer (a complaint
+    keyword, negated praise or a long wait: ``routing_keywords.find_complaints``).
     """
     reasons = [
         Reason("low_csat", {"question": key, "score": score, "limit": settings.csat_at_most})
@@ -190,9 +203,13 @@ def is_negative(response: RoutedResponse, settings: RoutingSettings = DEFAULT_SE
     ]
     reasons += [
         Reason("complaint", {"keyword": hit.keyword, "question": hit.question})
-        for hit in find_keywords(response.texts, settings.complaint_keywords)
+        for hit in _complaints(response, settings)
     ]
     return reasons
+
+
+def _complaints(response: RoutedResponse, settings: RoutingSettings):
+    return find_complaints(response.texts, settings.complaint_keywords, settings.praise_words, settings.long_waits)
 
 
 def categorise(
@@ -201,7 +218,8 @@ def categorise(
     """The response's category and why.
 
     Precedence: the customer's own words first, then their scores.
-    1. The category with the most distinct keywords in the open text; a tie goes to the category
+    1. The category with the most distinct keywords in the open text — in the clauses that hold a
+       written complaint when there is one ("服务员很热情，可惜菜凉了" is about the food); a tie goes to the category
        whose CSAT question scored lowest (≤ ``csat_at_most``), then to the one mentioned first,
        then to the order of ``settings.category_keywords``.
     2. Without keywords: the dimension of the lowest CSAT ≤ ``csat_at_most`` (ties: questionnaire
@@ -218,7 +236,13 @@ def categorise(
     for rank, (_, _, _, dimension) in enumerate(low):
         low_rank.setdefault(dimension, rank)
     texts = response.texts
-    hits = {category: find_keywords(texts, keywords) for category, keywords in settings.category_keywords.items()}
+    complaints = _complaints(response, settings)
+    if complaints:
+        texts = clauses_with(texts, complaints) or texts
+    hits = {
+        category: _outermost(find_keywords(texts, keywords, negation=False))
+        for category, keywords in settings.category_keywords.items()
+    }
     mentioned = [category for category in categories if hits[category]]
     if mentioned:
         best = min(mentioned, key=lambda category: (
@@ -232,6 +256,23 @@ def categorise(
         score, _, key, dimension = low[0]
         return dimension, [Reason("category_score", {"question": key, "score": score, "category": dimension})]
     return None, [Reason("no_category")]
+
+
+def _outermost(hits: list[KeywordHit]) -> list[KeywordHit]:
+    """Hits not inside a longer hit of the same list: 服务员 counts once, not also as 服务."""
+    def span(hit: KeywordHit) -> tuple[int, int, int]:
+        return hit.text_index, hit.offset, hit.offset + len(hit.keyword)
+
+    kept = []
+    for hit in hits:
+        index, start, end = span(hit)
+        if not any(
+            other is not hit and other_index == index and other_start <= start and end <= other_end
+            and other_end - other_start > end - start
+            for other in hits for other_index, other_start, other_end in [span(other)]
+        ):
+            kept.append(hit)
+    return kept
 
 
 def rule_matches(

@@ -28,48 +28,126 @@ from functools import lru_cache
 from types import MappingProxyType
 
 #: A written complaint: open text with one of these makes the response negative.
+#: Chinese has no spaces, so these are phrases that are negative wherever they stand; a bare
+#: adjective that is also praise or part of an everyday word (热 in 热情, 臭 in 臭豆腐) only comes
+#: with 太 or another word that makes it a complaint.
 COMPLAINT_KEYWORDS: tuple[str, ...] = (
-    "投诉", "不满意", "很不满", "失望", "很差", "太差", "真差", "好差", "极差", "差劲", "差评",
-    "服务差", "态度差", "质量差", "环境差", "卫生差", "态度不好", "服务不好", "不好吃", "不太好",
-    "态度恶劣", "不耐烦", "太慢", "很慢", "好慢", "太久", "脏", "坏了", "变质", "过期", "难吃",
-    "不新鲜", "上错", "搞错", "弄错", "退款", "退钱", "乱收费", "多收", "没人理", "没人管",
-    "不专业", "太吵", "很吵", "糟糕", "恶心", "垃圾", "骗", "再也不来", "上菜慢", "不干净", "不够干净",
-    "不太干净", "不是很干净", "不卫生", "有头发",
-    "complaint", "complain", "terrible", "awful", "horrible", "rude", "dirt", "filthy", "broken",
+    "投诉", "不满意", "很不满", "失望", "很差", "太差", "真差", "好差", "极差", "差劲", "差评", "越来越差",
+    "服务差", "态度差", "质量差", "环境差", "卫生差", "隔音差", "态度不好", "服务不好", "不好吃", "不太好",
+    "不怎么样", "一般般", "很一般", "太一般", "一般吧", "不如以前", "大不如前",
+    "不如上次", "不如之前", "下降",
+    "态度恶劣", "不耐烦", "爱答不理", "翻白眼", "很凶", "太凶", "推脱", "推诿", "踢皮球", "不熟练",
+    "太慢", "很慢", "好慢", "有点慢", "慢死", "太久", "半天", "迟到", "来晚", "延期", "延误", "拖延",
+    "脏", "污渍", "污垢", "发霉", "霉味", "烟味", "怪味", "异味", "臭味", "太臭", "很臭", "好臭", "发臭",
+    "腥味", "很腥", "黏糊糊", "苍蝇", "蟑螂", "老鼠", "虫子", "有虫", "堵了", "太挤", "很挤", "太暗",
+    "太吵", "很吵", "听不见", "太冷", "冻得", "冷死", "太热了", "热得要命", "热死", "时有时无",
+    "没有纸", "没纸", "没有卫生纸", "没有洗手液", "没有肥皂", "没有热水", "连不上", "用不了", "打不开",
+    "坏了", "摔坏", "变质", "过期", "难吃", "难喝", "不新鲜", "夹生", "是生的", "没熟", "不熟", "凉了",
+    "是凉的", "是温的", "烂了", "冒充", "以次充好", "死鱼", "头发", "有头发", "开线", "开胶", "缩水",
+    "划痕", "破损", "太咸", "很咸", "好咸", "太淡", "太甜", "太油", "很油", "太腻", "太辣", "太酸", "太硬",
+    "太少", "吃不饱", "难找", "太难", "太单调", "坨了", "肚子疼", "肚子痛", "不加热", "不符", "描述的不一样", "货不对板",
+    "上错", "送错", "开错", "算错", "拿错", "搞错", "弄错", "错了", "洒了", "撒了", "漏了",
+    "贵了", "太贵", "很贵", "好贵", "真贵", "偏贵", "有点贵", "死贵", "不值", "性价比低", "性价比太低",
+    "性价比不高", "太高了", "涨价", "涨了", "越来越少", "太麻烦", "很麻烦",
+    "退款", "退钱", "乱收费", "多收", "多算", "没人理", "没人管", "不理", "没人回", "没回复", "没有回复",
+    "没人回复", "没有答复", "没答复", "没消息", "没人联系", "没有联系", "没人通知", "没有通知", "不通知",
+    "没通知", "没人告诉", "没告诉", "没有告诉", "才告诉", "没人说", "没有提前说", "没提前说", "也没打",
+    "没打电话", "占线", "没兑现", "没有兑现", "看不懂", "解释不清", "说不清",
+    "不专业", "糟糕", "恶心", "垃圾", "骗", "再也不来", "不会再来", "上菜慢", "不干净", "不够干净",
+    "不太干净", "不是很干净", "不卫生", "没洗干净", "没擦干净",
+    "complaint", "complain", "terrible", "awful", "awfull", "horrible", "rude", "dirt", "filthy", "broken",
     "slow", "refund", "disappoint", "worst", "bad", "poor", "unacceptable", "unhappy",
     "dissatisfied", "unfriendly", "overcharge", "wrong", "waste", "disgust", "mess",
     "not satisfied", "not happy", "not good", "wasn't good", "weren't good", "not clean", "wasn't clean",
-    "never again",
+    "never again", "expensive", "overpriced", "undercooked", "stale", "tasted off", "tastes off", "gone off",
+    "a hair", "freezing", "too cold", "too hot", "too loud", "noisy", "crowded", "sticky", "smelled of",
+    "smells of", "no soap", "no toilet paper", "ignored", "charged twice", "late", "torn", "fell apart",
+    "tiny portion", "small portion", "could be better", "could have been better", "waited forever",
+    "out the door", "charged me twice", "charged us twice", "double charged", "nobody called", "no one called", "never called", "nobody did", "never got",
+    "never replied", "no reply",
+    "都没上", "还没上", "没上齐", "道歉都没有", "没有道歉", "连句道歉", "排到门口", "排长队", "一直催", "催我们",
+    "赶我们", "钢丝球", "异物", "塑料", "石子", "沙子", "没声音", "没反应", "不制冷", "不出水", "冲不下去",
+    "转不到", "打不通", "不能用", "掉色", "褪色", "起球", "漏水", "变形", "蚊子", "尿骚", "骚味", "好久",
+    "很久", "坏的", "没擦", "没收拾", "没人收拾", "没打扫", "不说一声", "也不说", "不发短信", "也不发", "说法都不一样", "说法不一",
+    "一个说法", "怀疑人生", "没人招呼", "没人接", "没人处理", "没人问", "才到", "才来", "超时", "太软",
+    "腰疼", "不进去", "不进电", "充不上", "关不严", "关不上", "打不进", "锁不上", "积水", "没有提醒", "没提醒",
+    "声很大", "声音很大", "声音太大", "噪音", "没更新", "白跑", "没收到", "虚高", "很糟", "太糟", "没人提前通知", "没有提前通知", "没提前通知", "没人给",
+    "burnt", "burned", "overcooked", "raw", "tiny", "uncomfortable", "took ages", "for ages", "took forever", "never came", "lukewarm",
+    "bland", "nobody came", "no one came", "blocked", "clogged",
+    "asked twice", "asked three times", "had to wait", "never told", "didn't tell", "nobody told", "no one told",
+) + tuple(
+    # 太慢 很慢 特别慢 慢得, 是臭的: a degree word (or 是…的) makes these adjectives a complaint; 冷/热/淡/甜/辣
+    # stay out (太热情, 好辣 can be praise).
+    phrase
+    for adjective in ("慢", "脏", "臭", "贵", "差", "吵", "挤", "咸", "油腻", "腥", "乱", "凶", "闷", "暗",
+                      "硬", "久", "烂", "馊", "难吃", "难喝", "难找", "麻烦", "单调", "破", "旧", "失望", "柴")
+    for phrase in (
+        *(degree + adjective for degree in ("太", "很", "好", "真", "特别", "非常", "超", "超级", "巨", "贼",
+                                             "有点", "有些", "比较", "挺", "极其", "也", "又", "都")),
+        "是" + adjective + "的", adjective + "得",
+    )
 )
 
-#: Topic words per category; a topic word need not be negative (服务员, toilet).
+#: Praise that a negation turns into a complaint: 不是很满意, 不太新鲜, not very happy, wasn't hot.
+PRAISE_WORDS: tuple[str, ...] = (
+    "满意", "好吃", "好喝", "好", "干净", "卫生", "新鲜", "热情", "专业", "耐心", "友好", "礼貌", "周到",
+    "及时", "准时", "舒服", "舒适", "划算", "实惠", "清楚", "方便", "热", "烫", "满足", "合理", "正宗",
+    "好用", "熟练", "值", "推荐", "脆", "嫩", "香", "入味",
+    "happy", "good", "great", "clean", "fresh", "hot", "warm", "friendly", "helpful", "worth", "satisfied",
+    "pleased", "impressed", "nice", "tasty", "polite", "professional", "quick", "fast", "recommend",
+)
+#: Idioms where a negated praise word is no complaint (不好意思: "excuse me").
+PRAISE_IDIOMS: tuple[str, ...] = ("不好意思", "好不好", "不好说", "不热闹")
+
+#: Topic words per category; a topic word need not be negative (服务员, toilet). Only the clauses
+#: that hold the complaint count when there is one ("服务员很热情，可惜菜凉了" is about the food).
 CATEGORY_KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "product": (
-        "质量", "坏", "难吃", "味道", "口味", "过期", "变质", "不新鲜", "菜品", "饭菜", "产品", "商品",
-        "功能", "缺货", "故障", "瑕疵", "破损", "分量", "份量", "异物",
-        "quality", "broken", "taste", "tasteless", "flavour", "flavor", "stale", "expired",
+        "质量", "坏", "难吃", "难喝", "味道", "口味", "过期", "变质", "不新鲜", "新鲜", "菜品", "饭菜", "产品",
+        "商品", "功能", "缺货", "故障", "瑕疵", "破损", "分量", "份量", "菜量", "异物", "头发", "虫子", "有虫",
+        "价格", "价钱", "贵", "不值", "性价比", "手续费", "收费", "涨价", "涨了", "咸", "淡", "甜", "油",
+        "辣", "腻", "腥", "酸", "硬", "凉了", "是凉的", "是温的", "烫", "夹生", "生的", "没熟", "熟", "烂了",
+        "冒充", "以次充好", "死鱼", "活鱼", "米饭", "汤", "肉", "鱼", "虾", "鸭", "鸡", "面条", "包子",
+        "馅", "刺", "坨", "早餐", "咖啡", "奶茶", "蛋糕", "甜品", "水果", "好吃", "吃不饱", "肚子",
+        "衣服", "鞋", "开线", "开胶", "缩水", "划痕", "屏幕", "手机", "设备", "零件", "电饭煲", "加热",
+        "尺码", "描述", "货不对板", "不符", "钢丝球", "异物", "耳机", "声音", "裤子", "掉色", "褪色", "起球",
+        "面包", "充电宝", "充电", "soup", "lukewarm", "bland", "脆", "柴", "炒饭", "品种",
+        "quality", "broken", "taste", "tasted", "tasteless", "flavour", "flavor", "stale", "expired",
         "product", "item", "food", "dish", "meal", "defect", "defective", "faulty", "feature",
-        "portion", "out of stock",
+        "portion", "out of stock", "hair", "expensive", "overpriced", "price", "undercooked", "coffee",
+        "chicken", "fish", "sandwich", "salad", "shoes", "fell apart", "cold", "steak", "burnt", "burned",
+        "overcooked", "raw",
     ),
     "service": (
-        "排队", "等待", "等了", "态度", "服务员", "店员", "员工", "收银", "上菜", "慢", "售后", "退换",
-        "退货", "维修", "不耐烦", "不专业", "效率",
-        "queue", "wait", "rude", "staff", "waitress", "employee", "cashier", "slow", "service",
-        "after-sales", "after sales", "return", "repair", "attitude", "unfriendly", "ignore",
+        "排队", "排了", "等待", "等了", "等位", "半天", "太久", "久", "服务", "态度", "服务员", "店员", "员工", "工作人员", "收银",
+        "上菜", "慢", "售后", "退换", "退货", "维修", "不耐烦", "不专业", "效率", "不熟练", "业务", "柜员",
+        "柜台", "窗口", "前台", "入住", "大堂经理", "保安", "师傅", "工程师", "上门", "安装", "迟到",
+        "理人", "不理", "爱答不理", "翻白眼", "凶", "推脱", "推诿", "玩手机", "结账", "买单", "多收", "多算",
+        "发票", "开错", "上错", "送错", "外卖", "骑手", "配送", "洒了", "撒了", "叫号", "加水", "试衣间", "都没上", "还没上", "上齐", "道歉", "等餐", "等到", "迎宾", "招呼", "送餐", "超时", "才到", "才来", "催", "队伍", "收银台",
+        "queue", "wait", "rude", "staff", "waiter", "waitress", "employee", "cashier", "slow", "service",
+        "after-sales", "after sales", "return", "repair", "attitude", "unfriendly", "ignore", "receptionist",
+        "checkout", "counter", "delivery", "order", "charged", "forever", "bill", "asked twice", "took ages", "for ages", "drinks",
     ),
     "communication": (
         "没人通知", "没有通知", "通知", "电话", "回电", "回复", "解释", "沟通", "告知", "答复", "联系",
-        "承诺", "说好的",
+        "承诺", "说好的", "告诉", "才告诉", "没人说", "提前说", "兑现", "没消息", "消息", "占线", "留言",
+        "说明书", "看不懂", "说不清", "解释不清", "热线", "人工", "短信", "营业时间", "更新", "网上", "优惠券", "没收到", "说好", "提醒", "说一声", "说法", "提前通知",
         "call", "phone", "callback", "explain", "explanation", "communicate", "communication",
-        "inform", "reply", "replied", "respond", "email", "e-mail", "message", "promise", "told",
+        "inform", "reply", "replied", "respond", "email", "e-mail", "message", "promise", "told", "ring",
         "never called", "no one called", "nobody called", "no reply", "never replied", "no response",
+        "nobody did", "never told", "didn't tell", "nobody told", "no one told",
     ),
     "environment": (
-        "脏", "吵", "噪音", "洗手间", "厕所", "卫生", "温度", "太热", "太冷", "空调", "臭味", "异味",
-        "灯光", "座位", "拥挤", "停车", "环境", "装修", "苍蝇", "蟑螂", "老鼠",
+        "脏", "吵", "噪音", "洗手间", "厕所", "卫生间", "洗手池", "卫生", "温度", "太热", "太冷", "空调",
+        "冷气", "冻得", "热得", "臭", "臭味", "异味", "烟味", "霉味", "灯光", "灯", "太暗", "座位", "拥挤",
+        "太挤", "停车", "环境", "装修", "苍蝇", "蟑螂", "老鼠", "垃圾桶", "桌子", "地上", "地板", "滑",
+        "黏", "纸", "音乐", "隔音", "床单", "枕头", "污渍", "热水", "餐具", "杯子", "碗", "口红印",
+        "没洗干净", "wifi", "堵了", "听不见", "蚊子", "电梯", "椅子", "大厅", "马桶", "桌上", "没擦", "闷",
+        "不制冷", "尿骚", "骚味", "床垫", "腰疼", "走廊", "油烟", "窗户", "车声", "声音", "积水", "太软",
         "dirt", "filthy", "noise", "noisy", "loud", "toilet", "restroom", "bathroom", "washroom",
-        "hygiene", "temperature", "air conditioning", "smell", "lighting", "seat", "crowded",
-        "parking", "environment", "cockroach", "mouse", "mice", "rat", "flies",
+        "hygiene", "temperature", "air conditioning", "smell", "smelled", "lighting", "seat", "crowded",
+        "parking", "environment", "cockroach", "mouse", "mice", "rat", "flies", "music", "sticky", "table",
+        "soap", "room", "shower", "sink", "blocked", "clogged",
     ),
 })
 
@@ -84,14 +162,43 @@ URGENT_KEYWORDS: tuple[str, ...] = (
 
 NEGATIONS_ZH: tuple[str, ...] = (
     "不", "没", "无", "未", "没有", "不太", "不是", "不是很", "不算", "不怎么", "不那么", "没那么",
-    "不用", "无需", "不会",
+    "不用", "无需", "不会", "不够", "不大", "毫无", "并不", "并没有",
+)
+#: Words that may stand between a negation and what it negates: 没有让人失望, 不是很满意, 一点也不脏,
+#: 没有什么不满意, 不是特别好吃. Up to three of them, stripped from the end of the text before a keyword.
+NEGATION_FILLERS_ZH: tuple[str, ...] = (
+    "让人", "让我", "让我们", "令人", "使人", "叫人", "很", "太", "那么", "这么", "怎么", "特别", "非常",
+    "十分", "太过", "是", "算", "够", "什么", "任何", "觉得", "感觉", "有", "我", "得", "等", "排",
 )
 _EN_NEGATION = re.compile(
-    r"(?<![a-z0-9'])(?:not|cannot|no|never|nothing|without|[a-z]+n't|isnt|wasnt|arent|werent|dont|"
-    r"doesnt|didnt)(?:\s+(?:too|very|so|that|really|particularly|overly|even|at\s+all|a|an|the|any))?$"
+    r"(?<![a-z0-9'])(?:not|cannot|no|never|nothing|nobody|without|[a-z]+n't|isnt|wasnt|arent|werent|dont|"
+    r"doesnt|didnt)(?:\s+(?:had|have|got|get|seen|felt|too|very|so|that|really|particularly|overly|even|at\s+all|a|an|the|any|to|"
+    r"was|were|is|are|be|been|quite|as)){0,2}$"
 )
 _EN_ENDINGS = "s|es|ed|d|ing|er|ers|est|ly|ily|y|ier|iest|ness"
 _CHINESE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+#: A long wait, said with its length: 排队排了一个小时, 等位等了四十分钟, waited 45 minutes.
+LONG_WAIT_MINUTES = 15
+_ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_ZH_WAIT = re.compile(
+    r"(?:等|排|办|折腾|耗|花|拖|晾|催)[^，。,.!！?？；;]{0,8}?"
+    r"(?P<amount>[0-9]+|[一二两三四五六七八九十几]+|半)\s*个?\s*(?:多|半)?\s*(?:个)?\s*"
+    r"(?P<unit>小时|钟头|钟|天|分钟|分)"
+)
+_EN_NUMBERS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30,
+    "forty": 40, "fifty": 50, "sixty": 60,
+}
+_EN_WAIT = re.compile(
+    r"(?<![a-z])(?:wait|waited|waiting|queued|queuing)\b[^.,;!?]{0,24}?\b"
+    r"(?P<amount>[0-9]+|an?|one|two|three|ten|fifteen|twenty|thirty|forty|fifty|sixty)[\s-]+"
+    r"(?P<unit>minutes?|mins?|hours?|hrs?)\b"
+)
+#: Where a clause ends (routing reads the category from the clauses that hold the complaint).
+_CLAUSE = re.compile(
+    r"[，,。.!！?？;；~～、\n]+|(?=但是|可惜|就是|不过|只是|(?<![a-z])(?:but|though|however)(?![a-z]))"
+)
 
 
 @dataclass(frozen=True)
@@ -117,13 +224,37 @@ def _keyword_pattern(keyword: str) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![a-z0-9]){body}(?:{_EN_ENDINGS})?(?![a-z0-9])")
 
 
-def _negated(before: str) -> bool:
+_FILLERS = tuple(sorted(NEGATION_FILLERS_ZH, key=len, reverse=True))
+_NEGATIONS = tuple(sorted(NEGATIONS_ZH, key=len, reverse=True))
+
+
+def _negation_start(before: str) -> int | None:
+    """Where the negation that governs what follows ``before`` starts; None when there is none."""
     before = before.rstrip()
-    return before.endswith(NEGATIONS_ZH) or _EN_NEGATION.search(before[-40:]) is not None
+    match = _EN_NEGATION.search(before[-40:])
+    if match is not None:
+        return len(before) - 40 + match.start() if len(before) > 40 else match.start()
+    for _ in range(4):
+        negation = next((n for n in _NEGATIONS if before.endswith(n)), None)
+        if negation is not None:
+            return len(before) - len(negation)
+        filler = next((f for f in _FILLERS if before.endswith(f)), None)
+        if filler is None:
+            return None
+        before = before[: -len(filler)].rstrip()
+    return None
 
 
-def find_keywords(texts: Sequence[tuple[str, str]], keywords: Iterable[str]) -> list[KeywordHit]:
-    """The first counting occurrence of each keyword in ``texts`` ((question key, text) pairs), in text order."""
+def _negated(before: str) -> bool:
+    return _negation_start(before) is not None
+
+
+def find_keywords(
+    texts: Sequence[tuple[str, str]], keywords: Iterable[str], negation: bool = True
+) -> list[KeywordHit]:
+    """The first counting occurrence of each keyword in ``texts`` ((question key, text) pairs), in text order.
+
+    ``negation=False`` counts negated occurrences too (topic words: 没有答复 is still about a reply)."""
     patterns = [(keyword, _keyword_pattern(keyword)) for keyword in dict.fromkeys(keywords)]
     found: dict[str, KeywordHit] = {}
     for index, (question, text) in enumerate(texts):
@@ -132,7 +263,114 @@ def find_keywords(texts: Sequence[tuple[str, str]], keywords: Iterable[str]) -> 
             if pattern is None or keyword in found:
                 continue
             for match in pattern.finditer(normalised):
-                if not _negated(normalised[: match.start()]):
+                if not negation or not _negated(normalised[: match.start()]):
                     found[keyword] = KeywordHit(keyword, question, index, match.start())
                     break
     return sorted(found.values(), key=lambda hit: (hit.text_index, hit.offset))
+
+
+def _minutes(amount: str, unit: str) -> float:
+    if amount in _EN_NUMBERS:
+        number: float = _EN_NUMBERS[amount]
+    elif amount.isdigit():
+        number = int(amount)
+    elif amount == "半":
+        number = 0.5
+    else:  # 十五, 四十, 二十几, 十几, 几
+        tens, _, ones = amount.replace("几", "五" if "十" in amount else "三").partition("十")
+        if "十" in amount:
+            number = (_ZH_DIGITS.get(tens, 1) if tens else 1) * 10 + (_ZH_DIGITS.get(ones, 0) if ones else 0)
+        else:
+            number = sum(_ZH_DIGITS.get(char, 0) for char in amount)
+    if unit.startswith(("小时", "钟头", "钟", "hour", "hr")):
+        return number * 60
+    if unit == "天":
+        return number * 24 * 60
+    return number
+
+
+def _long_waits(text: str) -> list[tuple[int, str]]:
+    found = []
+    for pattern in (_ZH_WAIT, _EN_WAIT):
+        for match in pattern.finditer(text):
+            if _minutes(match["amount"], match["unit"]) >= LONG_WAIT_MINUTES and not _negated(text[: match.start()]):
+                found.append((match.start(), match.group()))
+    return found
+
+
+_COMPARED = re.compile(
+    r"(?:没有?|不如|比不上)(?:以前|上次|之前|原来|过去|以往|想象中?|预期|宣传的?|网上说的|照片)[^，。,.!！?？；;]{0,8}?"
+    r"(?P<praise>[\u3400-\u9fff]{1,2})"
+)
+
+
+def _worse_than_before(text: str, praise_words: Sequence[str]) -> list[tuple[int, str]]:
+    """没有以前好, 没上次的好吃, 没想象中好: a comparison that says "less good" (not 没有想象中那么贵)."""
+    found = []
+    praise = set(praise_words)
+    for match in _COMPARED.finditer(text):
+        end = match.start("praise")
+        word = next((w for w in sorted(praise, key=len, reverse=True)
+                     if text.startswith(w, end) and _CHINESE.match(w)), None)
+        if word is None:
+            # the praise word may sit further on: scan the rest of the clause
+            clause = re.split(r"[，。,.!！?？；;]", text[match.start():])[0]
+            words = [w for w in praise if _CHINESE.match(w) and w in clause[2:]]
+            if not words:
+                continue
+            word = words[0]
+        if not _negated(text[: match.start()]):
+            found.append((match.start(), text[match.start(): text.find(word, match.start()) + len(word)]))
+    return found
+
+
+def _negated_praise(text: str, praise_words: Sequence[str]) -> list[tuple[int, str]]:
+    """Praise under a negation that is not itself negated: 不是很满意, not very happy (not 没有不满意)."""
+    found = []
+    for word in praise_words:
+        pattern = _keyword_pattern(word)
+        if pattern is None:
+            continue
+        for match in pattern.finditer(text):
+            start = _negation_start(text[: match.start()])
+            if start is None or _negated(text[:start]):
+                continue
+            phrase = text[start: match.end()].strip()
+            if any(idiom in text[max(0, start - 2): match.end() + 2] for idiom in PRAISE_IDIOMS):
+                continue
+            found.append((start, phrase))
+            break
+    return found
+
+
+def find_complaints(
+    texts: Sequence[tuple[str, str]], keywords: Iterable[str], praise_words: Sequence[str] = (),
+    long_waits: bool = False,
+) -> list[KeywordHit]:
+    """Every written complaint: complaint keywords as ``find_keywords`` finds them, plus (when asked) praise
+    under a negation (the hit's keyword is the phrase, e.g. "不是很满意") and a wait said with its length of
+    at least ``LONG_WAIT_MINUTES`` ("排了一个小时"). In text order, one hit per phrase."""
+    hits = {hit.keyword: hit for hit in find_keywords(texts, keywords)}
+    for index, (question, text) in enumerate(texts):
+        normalised = _normalise(text)
+        extra = _negated_praise(normalised, praise_words) + _worse_than_before(normalised, praise_words)
+        extra += _long_waits(normalised) if long_waits else []
+        for offset, phrase in extra:
+            hits.setdefault(phrase, KeywordHit(phrase, question, index, offset))
+    return sorted(hits.values(), key=lambda hit: (hit.text_index, hit.offset))
+
+
+def clauses_with(texts: Sequence[tuple[str, str]], hits: Sequence[KeywordHit]) -> list[tuple[str, str]]:
+    """The clauses of ``texts`` that hold one of ``hits`` (as (question key, clause) pairs, in order)."""
+    found = []
+    for index, (question, text) in enumerate(texts):
+        normalised = _normalise(text)
+        offsets = [hit.offset for hit in hits if hit.text_index == index]
+        start = 0
+        for boundary in [*_CLAUSE.finditer(normalised), None]:
+            end = boundary.start() if boundary is not None else len(normalised)
+            if end > start and any(start <= offset < end for offset in offsets):
+                found.append((question, normalised[start:end]))
+            if boundary is not None:
+                start = max(boundary.end(), end)
+    return found

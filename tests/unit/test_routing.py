@@ -112,7 +112,9 @@ def test_missing_call_back_is_communication_for_customer_service():
 def test_keywords_outweigh_a_low_score_of_another_dimension():
     category, reasons = categorise(neutral(product=2, comment="排队太久，服务员态度也差"))
     assert category == "service"
-    assert [str(r) for r in reasons] == ['keyword "排队" → service', 'keyword "服务员" → service', 'keyword "态度" → service']
+    assert [str(r) for r in reasons] == [
+        'keyword "排队" → service', 'keyword "太久" → service', 'keyword "服务员" → service', 'keyword "态度" → service',
+    ]
 
 
 def test_a_keyword_tie_goes_to_the_low_scored_dimension():

@@ -1,0 +1,80 @@
+"""What customers write counts (issue 10, point 3): the labelled set of tests/data/comments.tsv.
+
+Targets on each part (tune, and the held-out third written before tuning and not used to tune):
+complaint recall ≥ 90 %, precision ≥ 90 %, category accuracy ≥ 85 %. ``bench/text_quality.py``
+prints the figures and every miss.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.core import routing
+
+_BENCH = Path(__file__).resolve().parents[2] / "bench" / "text_quality.py"
+_spec = importlib.util.spec_from_file_location("text_quality", _BENCH)
+text_quality = importlib.util.module_from_spec(_spec)
+sys.modules.setdefault("text_quality", text_quality)
+_spec.loader.exec_module(text_quality)
+
+COMMENTS = text_quality.load()
+
+
+def test_the_set_is_large_enough_and_has_a_held_out_third():
+    chinese = [c for c in COMMENTS if c.language == "zh"]
+    english = [c for c in COMMENTS if c.language == "en"]
+    assert len(chinese) >= 150 and len(english) >= 40
+    held_out = [c for c in COMMENTS if c.split == "heldout"]
+    assert 0.25 <= len(held_out) / len(COMMENTS) <= 0.4
+    assert {c.category for c in COMMENTS if c.category} <= set(routing.CATEGORIES)
+    assert len({c.text for c in COMMENTS}) == len(COMMENTS)
+
+
+@pytest.mark.parametrize("split", text_quality.SPLITS)
+def test_precision_and_category_accuracy_meet_the_targets(split):
+    result = text_quality.measure(COMMENTS, split)
+    assert result.precision >= 0.90, result.false_alarms
+    assert result.category_accuracy >= 0.85, result.wrong_categories
+
+
+def test_recall_meets_the_target_on_the_tuned_part():
+    result = text_quality.measure(COMMENTS, "tune")
+    assert result.recall >= 0.90, result.misses
+
+
+@pytest.mark.xfail(strict=True, reason="measured 87.5 % (49 of 56) on the held-out part; not tuned on it")
+def test_recall_meets_the_target_on_the_held_out_part():
+    result = text_quality.measure(COMMENTS, "heldout")
+    assert result.recall >= 0.90, result.misses
+
+
+@pytest.mark.parametrize("text", [
+    "价格太贵了", "空调太冷了", "排队排了一个小时", "洗手间没有纸", "汤里有头发", "餐具没洗干净", "上错菜",
+    "外卖洒了", "米饭夹生", "死鱼冒充活鱼", "不是很满意", "味道没有以前好了",
+])
+def test_the_issues_complaints_are_complaints(text):
+    assert text_quality.detects(text)
+
+
+@pytest.mark.parametrize("text", ["没有让人失望", "不算慢", "不难吃", "没有什么不满意的", "没有想象中那么贵"])
+def test_the_issues_negated_complaints_are_not(text):
+    assert not text_quality.detects(text)
+
+
+@pytest.mark.parametrize("text, category", [
+    ("价格太贵了", "product"), ("空调太冷了", "environment"), ("排队排了一个小时", "service"),
+    ("洗手间没有纸", "environment"), ("汤里有头发", "product"), ("餐具没洗干净", "environment"),
+    ("上错菜", "service"), ("外卖洒了", "service"), ("米饭夹生", "product"), ("死鱼冒充活鱼", "product"),
+    ("服务员很热情，可惜菜凉了", "product"),  # the clause that holds the complaint decides
+])
+def test_the_issues_complaints_get_a_category(text, category):
+    assert text_quality.category_of(text) == category
+
+
+def test_a_short_wait_is_no_complaint_but_a_long_one_is():
+    assert not text_quality.detects("等了十分钟就上菜了")
+    assert text_quality.detects("等了二十分钟")
+    assert text_quality.detects("We waited 45 minutes for a table")
