@@ -18,6 +18,7 @@ from app.services.dashboard import (
     selection as dashboard_selection,
     tickets as dashboard_tickets,
 )
+from app.services.insight import open_answers
 from app.services.insight.filters import InsightFilter
 
 bp = Blueprint("insight", __name__, url_prefix="/insight")
@@ -69,6 +70,9 @@ def index():
     return render_template(
         "insight/dashboard.html",
         d=figures,
+        written_issues=open_answers.written_key_issues(selection, figures.headline.responses),
+        written_url=lambda category: url_for(
+            "words.answers", **open_answers.WordsSelection(selection).args(theme=category)),
         selection=selection,
         as_of=as_of,
         waiting=waiting,

@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app import labels
+from app.core import routing
 from app.models import Role
 from app.permissions import role_required
 from app.services.dashboard import selection as dashboard_selection
@@ -34,6 +36,11 @@ def index():
 @role_required(Role.SUPERVISOR)
 def answers():
     chosen = open_answers.resolve(current_user, request.args)
+    theme = request.args.get("theme")
+    if theme in routing.CATEGORIES:
+        found = open_answers.answers_about(chosen, theme, request.args.get("page", 1, type=int))
+        return render_template("words/answers.html", found=found, theme=labels.CATEGORY_LABELS[theme],
+                               **_page_context(chosen))
     term = open_answers.normalised_term(request.args.get("word"))
     if not term:
         return redirect(url_for("words.index", **chosen.args()), 303)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 
 from app.core.routing_keywords import (
@@ -361,3 +362,17 @@ def route(
         reasons.append(Reason("no_rule", {"department": department, "priority": priority}))
     priority, raised = _raised_priority(priority, response, settings)
     return RoutingDecision(category, department, priority, matched, tuple(reasons + raised))
+
+
+#: Written problems looked up per process: the dashboard and its click-through read the same answers.
+WRITTEN_CACHE = 20_000
+
+
+@lru_cache(maxsize=WRITTEN_CACHE)
+def written_problem(text: str) -> str | None:
+    """What one open answer complains about by the default settings: its category, "" when it
+    complains of nothing a category names, None when it is no written complaint."""
+    response = RoutedResponse(branch_code="", region="", answers={TEXT: text}, questions={TEXT: QuestionKind(TEXT)})
+    if not _complaints(response, DEFAULT_SETTINGS):
+        return None
+    return categorise(response)[0] or ""

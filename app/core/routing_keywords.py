@@ -7,13 +7,20 @@ Keywords (complaint, category, urgent and rule keywords) all match the same way:
 - a keyword with a Chinese character matches anywhere (Chinese has no spaces); any other keyword
   matches whole words, also with a common English ending (-s, -ed, -ing, -er, -ly, -y, -ness...),
   so ``wait`` finds "waiting" and "waiter" but ``bad`` does not find "badge";
-- an occurrence right after a negation does not count: 不/没/没有/不太/不是很... before a Chinese
-  keyword, not/no/never/nothing/-n't (optionally plus one of too/very/so/a/the...) before an English
-  one. So "不太慢", "一点也不脏", "not bad", "wasn't too slow", "no complaints" are not complaints.
-  Only the words right before count: "没有让人失望" still reads as 失望, and "no refund" reads as
-  negated (accepted so that "no complaints" is not a complaint; such customers usually score
-  low anyway). Write the negative phrase itself as a keyword when the negation is the point
-  (没人通知, never called).
+- an occurrence right after a negation does not count: 不/没/没有/不太/不是很/不算... before a Chinese
+  keyword, up to three filler words between them (让人, 很, 什么, 觉得...: "没有让人失望",
+  "没有什么不满意"); not/no/never/nothing/-n't plus up to two of too/very/so/a/the/as/had... before an
+  English one. So "不太慢", "一点也不脏", "not bad", "wasn't too slow", "no complaints" are not
+  complaints; "no refund" reads as negated too (accepted so that "no complaints" is not a complaint).
+  Write the negative phrase itself as a keyword when the negation is the point (没人通知, never called).
+
+``find_complaints`` adds what a keyword list cannot say: praise under a negation that is not itself
+negated (不是很满意, 不推荐, wasn't hot — but not 没有不满意), a comparison that says "less good"
+(味道没有以前好了, 没上次的好吃 — but not 没有想象中那么贵), and a wait written with its length of at least
+``LONG_WAIT_MINUTES`` (排队排了一个小时, waited 45 minutes). ``clauses_with`` gives the clauses that hold
+the complaints, so the category comes from what the complaint is about.
+
+Measured on ``tests/data/comments.tsv`` by ``bench/text_quality.py`` (see bench/README.md).
 
 Default lists avoid single characters and words with everyday harmless uses: no 错 (不错),
 no bare 差 (差不多, 出差), no 不好 (不好意思), no 火 (火锅), no bare "fire" (fired).
@@ -228,6 +235,13 @@ _FILLERS = tuple(sorted(NEGATION_FILLERS_ZH, key=len, reverse=True))
 _NEGATIONS = tuple(sorted(NEGATIONS_ZH, key=len, reverse=True))
 
 
+@lru_cache(maxsize=4096)
+def _literal(keyword: str) -> str:
+    """A piece every match of ``keyword`` contains: a cheap ``in`` test skips most keywords."""
+    word = _normalise(keyword).strip()
+    return word if _CHINESE.search(word) else (word.split() or [""])[0]
+
+
 def _negation_start(before: str) -> int | None:
     """Where the negation that governs what follows ``before`` starts; None when there is none."""
     before = before.rstrip()
@@ -260,7 +274,7 @@ def find_keywords(
     for index, (question, text) in enumerate(texts):
         normalised = _normalise(text)
         for keyword, pattern in patterns:
-            if pattern is None or keyword in found:
+            if pattern is None or keyword in found or _literal(keyword) not in normalised:
                 continue
             for match in pattern.finditer(normalised):
                 if not negation or not _negated(normalised[: match.start()]):
@@ -329,7 +343,7 @@ def _negated_praise(text: str, praise_words: Sequence[str]) -> list[tuple[int, s
     found = []
     for word in praise_words:
         pattern = _keyword_pattern(word)
-        if pattern is None:
+        if pattern is None or _literal(word) not in text:
             continue
         for match in pattern.finditer(text):
             start = _negation_start(text[: match.start()])

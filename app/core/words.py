@@ -3,7 +3,8 @@
 An answer is cut into clauses at punctuation; in each clause runs of Chinese characters are
 segmented with jieba and Latin text is split into lower-case words (a plain plural folds to its
 singular: "queues" → "queue"). Stop words of both languages are dropped. A negation keeps the
-word it negates, so "不干净" and "not clean" do not count as "干净" and "clean".
+word it negates, so "不干净", "不算慢", "不难吃" and "not clean" do not count as "干净", "慢", "难吃" and
+"clean" (a small user dictionary, ``words_user.dict``, keeps jieba from cutting 不难吃 into 不难 + 吃).
 
 A phrase is two words next to each other in one clause, with no stop word between them
 ("服务员态度", "friendly staff"). Counts are of answers: a word said twice in one answer counts
@@ -21,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 __all__ = ["Terms", "Frequencies", "terms", "words_of", "phrases_of", "contains", "frequencies", "is_stop_word"]
 
@@ -59,7 +61,13 @@ ok okay yes well lot lots bit thing things one ones way far
 """.split())
 
 #: A negation is kept with the words it negates (through stop words: "不是很好", "not very clean").
-NEGATIONS_ZH = frozenset({"不", "没", "没有", "不是", "不太", "不够", "不怎么", "不大", "无", "别"})
+NEGATIONS_ZH = frozenset({
+    "不", "没", "没有", "不是", "不太", "不够", "不怎么", "不大", "无", "别", "不算", "不那么", "没那么", "并不",
+    "并没有", "毫无", "不用", "无需",
+})
+#: jieba's user dictionary: negated words jieba would otherwise cut after the negation's first
+#: character (不难吃 → 不难 + 吃), so they count whole.
+USER_DICTIONARY = Path(__file__).with_name("words_user.dict")
 NEGATIONS_EN = frozenset({
     "not", "no", "never", "nothing", "don't", "doesn't", "didn't", "isn't", "wasn't", "aren't", "weren't",
     "won't", "wouldn't", "can't", "couldn't", "shouldn't", "haven't", "hasn't", "hadn't",
@@ -92,6 +100,7 @@ def _segmenter():
 
                 jieba.setLogLevel(logging.WARNING)
                 jieba.initialize()
+                jieba.load_userdict(str(USER_DICTIONARY))
                 _jieba = jieba
     return _jieba
 

@@ -36,6 +36,13 @@ def test_a_negation_stays_with_the_word_it_negates():
     assert words.words_of("No.") == []
 
 
+def test_negated_phrases_stay_whole():
+    assert words.words_of("上菜不算慢") == ["上菜", "不算慢"]
+    assert words.words_of("菜不难吃，就是普通") == ["菜", "不难吃", "普通"]
+    for text in ("不算慢", "不难吃", "没那么难吃", "不算太慢"):
+        assert not {"慢", "难吃", "太慢", "不难"} & set(words.words_of(text)), text
+
+
 def test_phrases_are_neighbouring_words_of_one_clause():
     assert words.phrases_of("服务员态度很差") == ["服务员态度", "态度很差"]
     assert words.phrases_of("Great coffee, friendly staff") == ["great coffee", "friendly staff"]

@@ -9,6 +9,9 @@ The selection follows the dashboard's rules (``dashboard_selection.resolve``): t
 last 30 days by default, each response dated by its branch's local day, flagged responses
 left out unless asked for. On top: the language the customer answered in, and the question
 (by its key, the same across questionnaire versions).
+
+Written key issues: the open answers of the responses that opened a ticket, read by routing's
+complaint detection (``routing.written_problem``), counted per category as customers (responses).
 """
 from __future__ import annotations
 
@@ -19,10 +22,10 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from app.core import words
+from app.core import insight, routing, words
 from app.core.languages import SUPPORTED_LOCALES
 from app.extensions import db
-from app.models import Answer, Branch, Question, QuestionType, Response, User
+from app.models import Answer, Branch, Question, QuestionType, Response, Ticket, User
 from app.models.types import Texts
 from app.permissions import scope_responses
 from app.services import dashboard
@@ -182,3 +185,49 @@ def answers_with(chosen: WordsSelection, term: str, page: int = 1) -> AnswerPage
     page = min(max(page, 1), pages)
     start = (page - 1) * PAGE_SIZE
     return AnswerPage(term, matching[start:start + PAGE_SIZE], len(matching), page, pages, limited)
+
+
+@dataclass(frozen=True)
+class WrittenIssue:
+    """A key issue from open text: written complaints of one routing category."""
+
+    category: str
+    customers: int
+    #: Share of the selection's responses (0–100).
+    share: float
+    level: insight.IssueLevel
+
+
+def _written_answers(chosen: WordsSelection) -> list[OpenAnswer]:
+    """The open answers of responses that opened a ticket (a written complaint always does)."""
+    query = _answers_query(chosen).where(select(Ticket.id).where(Ticket.response_id == Response.id).exists())
+    rows = db.session.execute(query.limit(ANSWER_LIMIT)).all()
+    return [OpenAnswer(*row) for row in rows]
+
+
+def written_customers(chosen: WordsSelection) -> dict[str, set[int]]:
+    """Per category, the responses whose open answers complain of it."""
+    found: dict[str, set[int]] = {}
+    for answer in _written_answers(chosen):
+        category = routing.written_problem(answer.text)
+        if category:
+            found.setdefault(category, set()).add(answer.response_id)
+    return found
+
+
+def written_key_issues(selection: dashboard_selection.Selection, responses: int) -> list[WrittenIssue]:
+    """Problems customers wrote about (≥ 3 customers; first-level at ≥ 30 % of the responses)."""
+    customers = {category: len(ids) for category, ids in written_customers(WordsSelection(selection)).items()}
+    return [
+        WrittenIssue(issue.problem, issue.customers, 100 * issue.share, issue.level)
+        for issue in insight.key_issues(customers, responses)
+    ]
+
+
+def answers_about(chosen: WordsSelection, category: str, page: int = 1) -> AnswerPage:
+    """The open answers behind a written key issue, newest first, a page at a time."""
+    matching = [a for a in _written_answers(chosen) if routing.written_problem(a.text) == category]
+    pages = max(1, -(-len(matching) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * PAGE_SIZE
+    return AnswerPage(category, matching[start:start + PAGE_SIZE], len(matching), page, pages, False)

@@ -190,3 +190,102 @@ def test_the_page_says_when_only_the_newest_answers_were_counted(client, answers
     page = client.get("/insight/words/").get_data(as_text=True)
     assert "Only the newest 2 answers are counted" in page
     assert "2 open answers in this selection" in page
+
+
+def test_negated_phrases_stay_whole_on_the_words_page(client, app, demo):
+    with app.app_context():
+        b = _branches()
+        ids = [comment(b["SH-PEOPLE"], text, language="zh_Hans") for text in ("上菜不算慢", "菜不难吃，就是普通")]
+        slow = comment(b["SH-PEOPLE"], "上菜太慢，等了很久，慢", language="zh_Hans")
+        db.session.commit()
+    _as(client, SUPERVISOR)
+    page = client.get("/insight/words/").get_data(as_text=True)
+    assert "不算慢" in page and "不难吃" in page
+    assert _linked_response_ids(client.get(
+        "/insight/words/answers", query_string={"word": "不算慢"}).get_data(as_text=True)) == [ids[0]]
+    assert _linked_response_ids(client.get(
+        "/insight/words/answers", query_string={"word": "不难吃"}).get_data(as_text=True)) == [ids[1]]
+    # "慢" lists the answer that said it, not the ones that said 不算慢
+    assert _linked_response_ids(client.get(
+        "/insight/words/answers", query_string={"word": "慢"}).get_data(as_text=True)) == [slow]
+
+
+def naive_written(user: User) -> tuple[int, dict[str, set[int]]]:
+    """Responses in the user's scope (last 30 days, counted) and, per category, those with a ticket whose open
+    answer is a written complaint of it, recounted one response at a time."""
+    from app.core import routing
+    from app.models import Ticket
+
+    selection = dashboard_selection.resolve(user, InsightFilter(), dashboard.home_today())
+    in_scope = {b.id for b in selection.branches}
+    ticketed = set(db.session.scalars(select(Ticket.response_id)))
+    responses, found = 0, {}
+    for response in db.session.scalars(select(Response).where(Response.submitted_at.is_not(None))):
+        day = response.submitted_at.astimezone(ZoneInfo(response.branch.timezone)).date()
+        if response.branch_id not in in_scope or not response.counts_in_scores:
+            continue
+        if not selection.first <= day <= selection.last:
+            continue
+        responses += 1
+        if response.id not in ticketed:
+            continue
+        for answer in response.answers:
+            if answer.question.type == QuestionType.TEXT and answer.value_text:
+                category = routing.written_problem(answer.value_text)
+                if category:
+                    found.setdefault(category, set()).add(response.id)
+    return responses, found
+
+
+@pytest.fixture
+def written(app, demo):
+    from app.services.tickets.opening import open_from_response
+
+    with app.app_context():
+        b = _branches()
+        ids = {
+            "environment": [comment(b["SH-PEOPLE"], text, language="zh_Hans")
+                            for text in ("洗手间没有纸", "厕所太臭了", "桌子黏糊糊的", "空调太冷了")],
+            "product": [comment(b["HZ-WESTLAKE"], text, language="zh_Hans") for text in ("汤里有头发", "米饭夹生")],
+            "praise": [comment(b["SH-PEOPLE"], text, language="zh_Hans") for text in ("没有让人失望", "上菜不算慢")],
+        }
+        db.session.commit()
+        for response_id in [i for group in ids.values() for i in group]:
+            open_from_response(response_id)
+        db.session.commit()
+        return ids
+
+
+def test_written_key_issues_equal_a_naive_recount(app, written):
+    with app.app_context():
+        supervisor = db.session.scalar(select(User).where(User.username == "supervisor"))
+        responses, naive = naive_written(supervisor)
+        selection = dashboard_selection.resolve(supervisor, InsightFilter(), dashboard.home_today())
+        issues = open_answers.written_key_issues(selection, responses)
+        expected = {category: len(ids) for category, ids in naive.items() if len(ids) >= 3}
+        assert {issue.category: issue.customers for issue in issues} == expected
+        assert expected.get("environment", 0) >= 4
+        for issue in issues:
+            assert issue.share == pytest.approx(100 * issue.customers / responses)
+            assert (issue.level == "first") == (issue.customers / responses >= 0.30)
+        found = open_answers.answers_about(open_answers.WordsSelection(selection), "environment")
+        assert {a.response_id for a in found.answers} == naive["environment"]
+        assert set(written["environment"]) <= naive["environment"]
+        assert not set(written["praise"]) & {i for ids in naive.values() for i in ids}
+
+
+def test_the_dashboard_lists_written_key_issues_linked_to_their_answers(client, app, written):
+    _as(client, SUPERVISOR)
+    page = client.get("/insight/").get_data(as_text=True)
+    assert 'id="written-issues"' in page
+    link = re.search(r'<table id="written-issues">.*?href="([^"]*theme=environment[^"]*)"', page, re.S)
+    assert link is not None
+    listed = client.get(html.unescape(link.group(1))).get_data(as_text=True)
+    assert set(written["environment"]) <= set(_linked_response_ids(listed))
+    assert not set(written["praise"]) & set(_linked_response_ids(listed))
+    assert client.get("/insight/words/answers", query_string={"theme": "nonsense"}).status_code in (302, 303)
+
+
+def test_staff_cannot_read_written_key_issues(client, demo):
+    assert login(client, "staff", "loopdesk-staff").status_code in (302, 303)
+    assert client.get("/insight/words/answers", query_string={"theme": "environment"}).status_code == 403

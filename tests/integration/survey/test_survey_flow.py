@@ -194,3 +194,37 @@ def test_questionnaire_targeted_at_a_branch_wins_over_the_general_one(app, clien
         latest = db.session.scalar(select(Response).order_by(Response.id.desc()))
         assert latest.version_id == special_version
         assert db.session.scalar(select(Questionnaire).where(Questionnaire.code == "satisfaction")).current_version_id != special_version
+
+
+def test_a_written_complaint_alone_opens_a_ticket_by_the_default_rules(app, walker):
+    """Scores 3+ and NPS 7+: only the words say something went wrong (issue 10, point 3)."""
+    from app.models import Department, Ticket
+
+    walker.open()
+    walker.answer(product=3)
+    walker.answer(service=4)  # 3 would ask the follow-up about the service
+    walker.answer(environment=3)
+    walker.answer(nps=7)
+    walker.answer(comment="洗手间没有纸")
+    assert "Thank you for your feedback" in walker.page
+    with app.app_context():
+        saved = db.session.scalar(select(Response).order_by(Response.id.desc()))
+        ticket = db.session.scalar(select(Ticket).where(Ticket.response_id == saved.id))
+        assert ticket is not None
+        assert ticket.category == "environment"
+        assert db.session.get(Department, ticket.department_id).code == "operations"
+        assert saved.reference_code is not None or ticket.reference_code
+
+
+def test_praise_with_a_negation_opens_no_ticket(app, walker):
+    walker.open()
+    walker.answer(product=4)
+    walker.answer(service=4)
+    walker.answer(environment=4)
+    walker.answer(nps=8)
+    walker.answer(comment="没有让人失望，上菜不算慢")
+    with app.app_context():
+        from app.models import Ticket
+
+        saved = db.session.scalar(select(Response).order_by(Response.id.desc()))
+        assert db.session.scalar(select(Ticket).where(Ticket.response_id == saved.id)) is None
