@@ -22,6 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_security(app)
     configure_i18n(app)
     configure_jobs(app)
+    configure_input(app)
     configure_blueprints(app)
     configure_errors(app)
     configure_cli(app)
@@ -80,7 +81,10 @@ def configure_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        from app.core.ids import id_or_none
+
+        number = id_or_none(user_id)
+        user = db.session.get(User, number) if number is not None else None
         return user if user is not None and user.active else None
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -150,6 +154,12 @@ def configure_jobs(app: Flask) -> None:
     from app.jobs import files
 
     files.init_app(app)
+
+
+def configure_input(app: Flask) -> None:
+    from app.blueprints import inputs
+
+    inputs.init_app(app)
 
 
 def configure_blueprints(app: Flask) -> None:

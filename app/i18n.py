@@ -55,9 +55,10 @@ def local_time(moment: datetime | None, zone: str, format: str = "short") -> str
 
 def url_with_lang(locale: str) -> str:
     """This page in another language (the choice is remembered in the session)."""
-    args = request.args.to_dict()
+    view_args = request.view_args or {}
+    args = {k: v for k, v in request.args.to_dict().items() if k not in view_args}  # ?user_id= beside /<user_id>
     args["lang"] = locale
-    return url_for(request.endpoint or "main.index", **(request.view_args or {}), **args)
+    return url_for(request.endpoint or "main.index", **view_args, **args)
 
 
 FLAG_LABELS = {

@@ -8,6 +8,7 @@ from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from app.core.clock import utcnow
+from app.core.ids import parse_id
 from app.extensions import db
 from app.forms.actions import (
     WHY_FIELDS,
@@ -79,7 +80,7 @@ def index():
 
 
 def _branch_ids_arg() -> list[int]:
-    return [int(v) for v in request.args.getlist("branch_ids") if v.isdigit() and len(v) < 10]
+    return request.args.getlist("branch_ids", type=parse_id)
 
 
 def _action_form(formdata: bool, keep_owner=None) -> ActionForm:
@@ -185,7 +186,7 @@ def _refused_page(action_id: int, refused: Refused, **forms):
     return _page(action, general=general, status=422, **forms)
 
 
-@bp.route("/<int:action_id>", methods=["GET", "POST"])
+@bp.route("/<id:action_id>", methods=["GET", "POST"])
 @role_required(*MANAGERS)
 def show(action_id: int):
     action = _action_or_404(action_id)
@@ -205,7 +206,7 @@ def show(action_id: int):
     return _page(action, form=form, status=422)
 
 
-@bp.post("/<int:action_id>/status")
+@bp.post("/<id:action_id>/status")
 @role_required(*MANAGERS)
 def change_status(action_id: int):
     action = _action_or_404(action_id)
@@ -221,7 +222,7 @@ def change_status(action_id: int):
     return redirect(url_for(".show", action_id=action_id), 303)
 
 
-@bp.post("/<int:action_id>/tickets")
+@bp.post("/<id:action_id>/tickets")
 @role_required(*MANAGERS)
 def link_ticket(action_id: int):
     action = _action_or_404(action_id)
@@ -237,7 +238,7 @@ def link_ticket(action_id: int):
     return redirect(url_for(".show", action_id=action_id), 303)
 
 
-@bp.post("/<int:action_id>/tickets/<int:ticket_id>/remove")
+@bp.post("/<id:action_id>/tickets/<id:ticket_id>/remove")
 @role_required(*MANAGERS)
 def unlink_ticket(action_id: int, ticket_id: int):
     action = _action_or_404(action_id)
@@ -249,7 +250,7 @@ def unlink_ticket(action_id: int, ticket_id: int):
     return redirect(url_for(".show", action_id=action_id), 303)
 
 
-@bp.post("/<int:action_id>/tell")
+@bp.post("/<id:action_id>/tell")
 @role_required(*MANAGERS)
 def tell_customers(action_id: int):
     action = _action_or_404(action_id)

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 
 from app.core.clock import utcnow
+from app.core.ids import parse_id
 from app.extensions import db
 from app.models import Role
 from app.permissions import role_required
@@ -44,7 +45,7 @@ def badge():
 @bp.post("/notifications/read")
 @login_required
 def mark_read():
-    ids = request.form.getlist("notification_id", type=int)
+    ids = request.form.getlist("notification_id", type=parse_id)
     notification_service.mark_read(current_user, ids or None, utcnow())
     db.session.commit()
     return redirect(url_for("inbox.notifications"), 303)

@@ -24,7 +24,7 @@ def _run_or_404(run_id: int):
     return run
 
 
-@bp.get("/<int:run_id>")
+@bp.get("/<id:run_id>")
 @login_required
 def show(run_id: int):
     """The whole page, or (asked by the page's own poll) just its progress block."""
@@ -35,7 +35,7 @@ def show(run_id: int):
     return render_template("jobs/show.html", run=run), 200, headers
 
 
-@bp.get("/<int:run_id>/download")
+@bp.get("/<id:run_id>/download")
 @login_required
 def download(run_id: int):
     run = _run_or_404(run_id)

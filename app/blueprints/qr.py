@@ -12,21 +12,21 @@ from app.services.branches.qr_codes import download_filename, poster_pdf, qr_png
 bp = Blueprint("qr", __name__, url_prefix="/qr")
 
 
-@bp.get("/<int:qr_id>.png")
+@bp.get("/<id:qr_id>.png")
 @role_required(Role.SUPERVISOR)
 def png(qr_id: int):
     qr = _printable_code(qr_id)
     return _download(qr_png(survey_url(qr.token)), "image/png", qr, "png")
 
 
-@bp.get("/<int:qr_id>.svg")
+@bp.get("/<id:qr_id>.svg")
 @role_required(Role.SUPERVISOR)
 def svg(qr_id: int):
     qr = _printable_code(qr_id)
     return _download(qr_svg(survey_url(qr.token)), "image/svg+xml", qr, "svg")
 
 
-@bp.get("/<int:qr_id>/poster.pdf")
+@bp.get("/<id:qr_id>/poster.pdf")
 @role_required(Role.SUPERVISOR)
 def poster(qr_id: int):
     qr = _printable_code(qr_id)

@@ -73,7 +73,7 @@ def review_many():
     return back
 
 
-@bp.post("/<int:response_id>/<verdict>")
+@bp.post("/<id:response_id>/<verdict>")
 @role_required(Role.SUPERVISOR)
 def review_one(response_id: int, verdict: str):
     """One row's Confirm / Clear: htmx swaps the row, without JavaScript the list (or the response) comes back."""

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
+from app.core.ids import parse_id
 from app.extensions import htmx
 from app.models import Role
 from app.permissions import role_required
@@ -19,7 +20,7 @@ PAGE_SIZE = 50
 @bp.get("/responses")
 @role_required(Role.STAFF, Role.SUPERVISOR)
 def responses():
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=parse_id)
     narrowed = response_service.ResponseFilter.from_args(request.args)
     rows = response_service.latest_responses(current_user, limit=PAGE_SIZE, before_id=before, narrowed=narrowed)
     context = {
@@ -33,7 +34,7 @@ def responses():
     return render_template("staff/responses.html", **context), 200, {"Vary": "HX-Request"}
 
 
-@bp.get("/responses/<int:response_id>")
+@bp.get("/responses/<id:response_id>")
 @role_required(Role.STAFF, Role.SUPERVISOR)
 def response_detail(response_id: int):
     response = response_service.response_for(current_user, response_id)

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.core.clock import utcnow
+from app.core.ids import parse_id
 from app.extensions import db
 from app.i18n import join_list
 from app.models import Role
@@ -46,8 +47,8 @@ def board_page():
 @role_required(Role.SUPERVISOR)
 def reassign():
     """Give several tickets to one person at once; tickets changed meanwhile are left out and named."""
-    ids = request.form.getlist("ticket_id", type=int)
-    assignee_id = request.form.get("assignee_id", type=int)
+    ids = request.form.getlist("ticket_id", type=parse_id)
+    assignee_id = request.form.get("assignee_id", type=parse_id)
     moved, skipped = [], []
     for ticket_id in ids:
         ticket = queries.ticket_for(current_user, ticket_id)

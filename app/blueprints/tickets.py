@@ -8,6 +8,7 @@ from jinja2_fragments.flask import render_block
 
 from app import labels
 from app.core.clock import utcnow
+from app.core.ids import id_or_zero, parse_id
 from app.extensions import db, htmx
 from app.forms.tickets import NewTicketForm
 from app.models import Role
@@ -63,7 +64,7 @@ def queue():
         if request.args.get("status") in labels.STATUS_LABELS or request.args.get("status") == queries.ANY_STATUS
         else None,
         "priority": request.args.get("priority") if request.args.get("priority") in labels.PRIORITY_LABELS else None,
-        "branch": request.args.get("branch", type=int),
+        "branch": request.args.get("branch", type=parse_id),
         "risk": request.args.get("risk") if request.args.get("risk") in ("at_risk", "breached") else None,
         "order": _queue_order(),
     }
@@ -114,7 +115,7 @@ def _ticket_page(ticket, status: int = 200, **extra):
     return render_template("tickets/show.html", **context), status
 
 
-@bp.get("/tickets/<int:ticket_id>")
+@bp.get("/tickets/<id:ticket_id>")
 @role_required(*STAFF)
 def show(ticket_id: int):
     ticket = _ticket_or_404(ticket_id)
@@ -123,7 +124,7 @@ def show(ticket_id: int):
     return _ticket_page(ticket)
 
 
-@bp.get("/tickets/<int:ticket_id>/viewers")
+@bp.get("/tickets/<id:ticket_id>/viewers")
 @role_required(*STAFF)
 def viewers(ticket_id: int):
     ticket = _ticket_or_404(ticket_id)
@@ -136,13 +137,13 @@ def viewers(ticket_id: int):
 ACTIONS = ("claim", "assign", "status", "priority", "message")
 
 
-@bp.post("/tickets/<int:ticket_id>/<action>")
+@bp.post("/tickets/<id:ticket_id>/<action>")
 @role_required(*STAFF)
 def act(ticket_id: int, action: str):
     if action not in ACTIONS:
         abort(404)
     ticket = _ticket_or_404(ticket_id)
-    seen = request.form.get("seen_version", type=int)
+    seen = request.form.get("seen_version", type=id_or_zero)
     if seen is None:
         abort(400)
     body = (request.form.get("body") or "").strip()
@@ -167,7 +168,7 @@ def _perform(ticket, action: str, seen: int, body: str) -> None:
     if action == "claim":
         ticket_service.claim(ticket, current_user, seen_version=seen)
     elif action == "assign":
-        assignee = queries.assignable_user(ticket, form.get("assignee_id", type=int))
+        assignee = queries.assignable_user(ticket, form.get("assignee_id", type=parse_id))
         if assignee is None:
             raise TicketError(_("Choose someone who works on this ticket's department and branch."))
         ticket_service.assign(ticket, current_user, assignee, seen_version=seen)

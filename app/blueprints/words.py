@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from app import labels
 from app.core import routing
+from app.core.ids import parse_id
 from app.models import Role
 from app.permissions import role_required
 from app.services.dashboard import selection as dashboard_selection
@@ -38,11 +39,11 @@ def answers():
     chosen = open_answers.resolve(current_user, request.args)
     theme = request.args.get("theme")
     if theme in routing.CATEGORIES:
-        found = open_answers.answers_about(chosen, theme, request.args.get("page", 1, type=int))
+        found = open_answers.answers_about(chosen, theme, request.args.get("page", 1, type=parse_id))
         return render_template("words/answers.html", found=found, theme=labels.CATEGORY_LABELS[theme],
                                **_page_context(chosen))
     term = open_answers.normalised_term(request.args.get("word"))
     if not term:
         return redirect(url_for("words.index", **chosen.args()), 303)
-    found = open_answers.answers_with(chosen, term, request.args.get("page", 1, type=int))
+    found = open_answers.answers_with(chosen, term, request.args.get("page", 1, type=parse_id))
     return render_template("words/answers.html", found=found, **_page_context(chosen))

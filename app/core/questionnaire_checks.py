@@ -169,7 +169,7 @@ def rule_problem(rule: RuleSpec, questions: Sequence[QuestionSpec]) -> Problem |
         return Problem(where, "rule_value_missing")
     if source.type in SCORE_RANGES:
         low, high = SCORE_RANGES[source.type]
-        if not (value.lstrip("-").isdigit() and low <= int(value) <= high):
+        if not (value.isascii() and value.lstrip("-").isdigit() and low <= int(value) <= high):
             return Problem(where, "rule_value_number", {"low": low, "high": high})
     elif source.type in CHOICE_TYPES:
         values = [o.value for o in source.options]

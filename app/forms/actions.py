@@ -8,9 +8,10 @@ from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.core.ids import parse_id
 from app import labels
 from app.forms.admin_people import CheckboxesField
-from app.forms.base import LoopdeskForm
+from app.forms.base import LoopdeskForm, form_id
 from app.i18n import LANGUAGE_NAMES, text
 from app.models import Branch, ImprovementAction, User
 from app.services.improvement_actions.queries import MAX_TITLE
@@ -24,7 +25,7 @@ def _optional_int(value) -> int | None:
     """A select's value as an id; "" is nobody (anything else that is not a number is refused)."""
     if value is None or value == "":
         return None
-    return int(value)
+    return parse_id(value)
 
 
 def show_problems(form: LoopdeskForm, problems: Mapping[str, object]) -> list[str]:
@@ -62,7 +63,7 @@ class ActionForm(LoopdeskForm):
     deadline = DateField(_l("Deadline"), validators=[Optional()])
     resources = _text_field(_l("Resources (people, budget, equipment)"))
     expected_effect = _text_field(_l("Expected effect"))
-    branch_ids = CheckboxesField(_l("Branches"), coerce=int)
+    branch_ids = CheckboxesField(_l("Branches"), coerce=form_id)
     check_due_on = DateField(
         _l("Check the effect on"), validators=[Optional()],
         description=_l("At least 30 days after the fix was done."),

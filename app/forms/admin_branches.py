@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from wtforms.widgets import TimeInput
 
 from app.core.calendars import WEEKDAYS, WHOLE_WEEK
-from app.forms.base import LoopdeskForm
+from app.forms.base import LoopdeskForm, form_id
 from app.i18n import text
 from app.services.branches.admin import BranchValues, CodeValues, GENERAL
 from app.services.branches.calendars import default_holiday_region, holiday_regions, split_region, subdivision_names
@@ -231,7 +231,7 @@ class QrCodeForm(LoopdeskForm):
         description=_l("Where the code hangs, e.g. Entrance or Counter 2; printed on the poster."),
     )
     is_kiosk = BooleanField(_l("Kiosk: a tablet on the counter (the survey starts over after each customer)"))
-    questionnaire_id = SelectField(_l("Questionnaire"), coerce=int, default=0)
+    questionnaire_id = SelectField(_l("Questionnaire"), coerce=form_id, default=0)
 
     def fill_choices(self, questionnaires: Iterable) -> None:
         self.questionnaire_id.choices = [SelectChoice(0, _("The branch's current questionnaire"))] + [
@@ -273,7 +273,7 @@ class HolidayForm(LoopdeskForm):
 class AnyBranchHolidayForm(HolidayForm):
     """A closed day of every branch or of the branch chosen."""
 
-    branch_id = SelectField(_l("Closed at"), coerce=int, default=0)
+    branch_id = SelectField(_l("Closed at"), coerce=form_id, default=0)
 
     def fill_choices(self, branches: Iterable) -> None:
         self.branch_id.choices = [SelectChoice(0, _("Every branch"))] + [

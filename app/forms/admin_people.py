@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.core.languages import SUPPORTED_LOCALES
-from app.forms.base import LoopdeskForm
+from app.forms.base import LoopdeskForm, form_id
 from app.forms.survey import EMAIL_PATTERN
 from app.i18n import LANGUAGE_NAMES
 from app.models import Branch, Department, Role
@@ -54,8 +54,8 @@ class UserForm(LoopdeskForm):
     role = RadioField(_l("Role"), choices=[SelectChoice(k, v) for k, v in ROLE_LABELS.items()], default=Role.STAFF.value)
     locale = SelectField(_l("Language"))
     all_branches = BooleanField(_l("Every branch (head office)"))
-    branch_ids = CheckboxesField(_l("Branches"), coerce=int)
-    department_ids = CheckboxesField(_l("Departments"), coerce=int)
+    branch_ids = CheckboxesField(_l("Branches"), coerce=form_id)
+    department_ids = CheckboxesField(_l("Departments"), coerce=form_id)
 
     def fill_choices(self, branches: list[Branch], departments: list[Department]) -> None:
         self.locale.choices = [SelectChoice("", _l("The browser's language"))] + [

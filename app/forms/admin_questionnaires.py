@@ -28,7 +28,8 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Numbe
 from app.core.languages import SUPPORTED_LOCALES
 from app.core.questionnaire_checks import OPTION_VALUE_PATTERN, OptionSpec, Problem, key_problem
 from app.core.skip_logic import OPERATORS
-from app.forms.base import LoopdeskForm
+from app.core.ids import id_or_none
+from app.forms.base import LoopdeskForm, form_id
 from app.i18n import LANGUAGE_NAMES, text
 from app.services.questionnaires.dimensions import DimensionInput
 from app.services.questionnaires.questions import QuestionInput
@@ -205,7 +206,7 @@ class SettingsForm(LoopdeskForm):
 
 
 class TargetingForm(LoopdeskForm):
-    branch_ids = SelectMultipleField(_l("Branches"), coerce=int, widget=CHECKBOXES, option_widget=CheckboxInput())
+    branch_ids = SelectMultipleField(_l("Branches"), coerce=form_id, widget=CHECKBOXES, option_widget=CheckboxInput())
     regions = SelectMultipleField(_l("Regions"), widget=CHECKBOXES, option_widget=CheckboxInput())
 
     def fill_choices(self, branches, regions) -> None:
@@ -283,7 +284,7 @@ class DimensionsForm(LoopdeskForm):
             row = entry.form
             rows.append(DimensionInput(
                 row=index,
-                id=int(row.id.data) if (row.id.data or "").isdigit() else None,
+                id=id_or_none((row.id.data or "").strip()),
                 key=(row.key.data or "").strip(),
                 name=_texts(row, "name"),
                 weight=row.weight.data or 0,
@@ -323,7 +324,7 @@ class QuestionForm(LoopdeskForm):
     )
     type = SelectField(_l("Type"), choices=[SelectChoice(k, v) for k, v in TYPE_LABELS.items()])
     required = BooleanField(_l("An answer is required"))
-    dimension_id = SelectField(_l("Dimension"), coerce=int, default=0)
+    dimension_id = SelectField(_l("Dimension"), coerce=form_id, default=0)
     prompt_zh_Hans = TextAreaField(_l("Question in Chinese"), validators=[Length(max=500)])
     prompt_en = TextAreaField(_l("Question in English"), validators=[Length(max=500)])
     help_zh_Hans = StringField(_l("Help text in Chinese"), validators=[Length(max=300)])
@@ -407,11 +408,11 @@ class QuestionForm(LoopdeskForm):
 
 
 class RuleForm(LoopdeskForm):
-    source_id = SelectField(_l("If the answer to"), coerce=int)
+    source_id = SelectField(_l("If the answer to"), coerce=form_id)
     operator = SelectField(_l("Condition"), choices=[SelectChoice(op, OPERATOR_LABELS[op]) for op in OPERATORS])
     value = StringField(_l("Value"), validators=[Length(max=80)])
     action = SelectField(_l("then"), choices=[SelectChoice(k, v) for k, v in ACTION_LABELS.items()])
-    target_id = SelectField(_l("the question"), coerce=int)
+    target_id = SelectField(_l("the question"), coerce=form_id)
 
     def fill_choices(self, questions) -> None:
         choices = [SelectChoice(q.id, f"{q.step}. {text(q.prompt) or q.key} ({q.key})") for q in questions]

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app import labels
 from app.core.routing import AnswerCondition
+from app.core.ids import id_or_none
 from app.forms.admin_people import CheckboxesField
 from app.forms.base import LoopdeskForm
 from app.models import Branch, Department, RoutingRule
@@ -108,7 +109,7 @@ class RuleForm(LoopdeskForm):
         department = self.department.data or ""
         return RuleFields(
             name=(self.name.data or "").strip(),
-            department_id=int(department) if department.isdigit() else None,
+            department_id=id_or_none(department),
             priority=self.priority.data or "normal",
             set_category=self.set_category.data or None,
             conditions=[

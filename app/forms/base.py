@@ -8,6 +8,8 @@ from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms.i18n import messages_path
 
+from app.core.ids import id_or_zero
+
 
 @lru_cache(maxsize=8)
 def _wtforms_translations(locale: str) -> Translations:
@@ -19,3 +21,12 @@ class LoopdeskForm(FlaskForm):
         def get_translations(self, form):
             # Flask-WTF reads the catalogue from disk on every request; it never changes while we run.
             return _wtforms_translations(str(get_locale() or "en"))
+
+
+def form_id(value) -> int:
+    """The coerce of every select and checkbox list of row ids: an id (1 to 2³¹−1), or 0 for "none".
+
+    Anything else raises ValueError, which WTForms shows as a form error, so no out-of-range number
+    reaches the database (PostgreSQL would refuse it with an error). See app.core.ids.
+    """
+    return id_or_zero(value)

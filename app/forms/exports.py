@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms.base import LoopdeskForm
+from app.forms.base import LoopdeskForm, form_id
 from app.i18n import LANGUAGE_NAMES
 from app.services.insight.filters import InsightFilter, MAX_DATE, MIN_DATE
 
@@ -31,12 +31,12 @@ class ExportForm(LoopdeskForm):
     date_to = DateField(_l("To (included)"), validators=[Optional()], format="%Y-%m-%d")
     branch_ids = SelectMultipleField(
         _l("Branches (none ticked: all of yours)"),
-        coerce=int,
+        coerce=form_id,
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
     region = SelectField(_l("Region"), default="")
-    version_id = SelectField(_l("Questionnaire version"), coerce=int, default=0)
+    version_id = SelectField(_l("Questionnaire version"), coerce=form_id, default=0)
     include_flagged = BooleanField(_l("Include responses flagged for data quality"))
 
     def fill_choices(self, branches, regions, versions) -> None:

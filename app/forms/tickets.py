@@ -7,14 +7,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app import labels
-from app.forms.base import LoopdeskForm
+from app.forms.base import LoopdeskForm, form_id
 from app.forms.survey import EMAIL_PATTERN, PHONE_PATTERN
 
 
 class NewTicketForm(LoopdeskForm):
     source = SelectField(_l("Source"), choices=[SelectChoice("phone", _l("Phone call")), SelectChoice("walk_in", _l("Walk-in"))])
-    branch_id = SelectField(_l("Branch"), coerce=int)
-    department_id = SelectField(_l("Department"), coerce=int)
+    branch_id = SelectField(_l("Branch"), coerce=form_id)
+    department_id = SelectField(_l("Department"), coerce=form_id)
     category = SelectField(_l("Category"), choices=[SelectChoice(k, v) for k, v in labels.CATEGORY_LABELS.items()])
     priority = SelectField(
         _l("Priority"), choices=[SelectChoice(k, v) for k, v in labels.PRIORITY_LABELS.items()], default="normal"

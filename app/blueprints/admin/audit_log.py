@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template, request
 
+from app.core.ids import parse_id
 from app.extensions import db
 from app.models import Role, User
 from app.services import audit
@@ -29,14 +30,14 @@ def index():
     until = _day_start(args.get("until"))
     filters = audit.AuditFilter(
         entity_type=args.get("entity_type") or None,
-        entity_id=args.get("entity_id", type=int),
-        user_id=args.get("user_id", type=int),
+        entity_id=args.get("entity_id", type=parse_id),
+        user_id=args.get("user_id", type=parse_id),
         action=args.get("action") or None,
         since=_day_start(args.get("since")),
         until=until + timedelta(days=1) if until else None,
         text=(args.get("q") or "").strip() or None,
     )
-    rows = audit.entries(filters, limit=100, before_id=args.get("before", type=int))
+    rows = audit.entries(filters, limit=100, before_id=args.get("before", type=parse_id))
     return render_template(
         "admin/audit.html",
         rows=rows,

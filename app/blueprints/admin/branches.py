@@ -9,6 +9,7 @@ from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 
 from app.core.clock import utcnow
+from app.core.ids import parse_id
 from app.extensions import db
 from app.forms.admin_branches import (
     DEFAULT_HOURS,
@@ -115,7 +116,7 @@ def _branch_or_404(branch_id: int) -> Branch:
     return branch
 
 
-@bp.route("/<int:branch_id>", methods=["GET", "POST"])
+@bp.route("/<id:branch_id>", methods=["GET", "POST"])
 def show(branch_id: int):
     branch = _branch_or_404(branch_id)
     if request.method == "GET":
@@ -169,7 +170,7 @@ def _branch_page(
     ), status
 
 
-@bp.route("/<int:branch_id>/deactivate", methods=["GET", "POST"])
+@bp.route("/<id:branch_id>/deactivate", methods=["GET", "POST"])
 def deactivate(branch_id: int):
     branch = _branch_or_404(branch_id)
     form = ConfirmForm()
@@ -198,7 +199,7 @@ def _confirmation(form: ConfirmForm, branch: Branch, title: str, explanation: st
     )
 
 
-@bp.post("/<int:branch_id>/activate")
+@bp.post("/<id:branch_id>/activate")
 def activate(branch_id: int):
     branch = _branch_or_404(branch_id)
     if not ConfirmForm().validate_on_submit():
@@ -223,7 +224,7 @@ def posters():
 # --- QR codes ----------------------------------------------------------------------
 
 
-@bp.post("/<int:branch_id>/codes")
+@bp.post("/<id:branch_id>/codes")
 def new_code(branch_id: int):
     branch = _branch_or_404(branch_id)
     form = QrCodeForm(prefix="code")
@@ -250,7 +251,7 @@ def _code_in_use_or_redirect(qr_id: int) -> QrCode:
     return qr
 
 
-@bp.route("/codes/<int:qr_id>", methods=["GET", "POST"])
+@bp.route("/codes/<id:qr_id>", methods=["GET", "POST"])
 def edit_code(qr_id: int):
     qr = _code_in_use_or_redirect(qr_id)
     form = QrCodeForm(obj=qr)
@@ -273,7 +274,7 @@ def edit_code(qr_id: int):
     return render_template("admin/branches/code.html", form=form, qr=qr, branch=qr.branch), status
 
 
-@bp.route("/codes/<int:qr_id>/rotate", methods=["GET", "POST"])
+@bp.route("/codes/<id:qr_id>/rotate", methods=["GET", "POST"])
 def rotate_code(qr_id: int):
     qr = _code_in_use_or_redirect(qr_id)
     form = ConfirmForm()
@@ -297,7 +298,7 @@ def rotate_code(qr_id: int):
     )
 
 
-@bp.route("/codes/<int:qr_id>/revoke", methods=["GET", "POST"])
+@bp.route("/codes/<id:qr_id>/revoke", methods=["GET", "POST"])
 def revoke_code(qr_id: int):
     qr = _code_in_use_or_redirect(qr_id)
     form = ConfirmForm()
@@ -359,7 +360,7 @@ def _holiday_added(form: HolidayForm, branch: Branch | None) -> bool:
     return True
 
 
-@bp.post("/<int:branch_id>/holidays")
+@bp.post("/<id:branch_id>/holidays")
 def branch_holidays(branch_id: int):
     branch = _branch_or_404(branch_id)
     form = HolidayForm(prefix="holiday")
@@ -368,7 +369,7 @@ def branch_holidays(branch_id: int):
     return _branch_page(_branch_or_404(branch_id), holiday_form=form, status=422)
 
 
-@bp.post("/holidays/<int:holiday_id>/delete")
+@bp.post("/holidays/<id:holiday_id>/delete")
 def delete_holiday(holiday_id: int):
     holiday = db.get_or_404(Holiday, holiday_id)
     if not ConfirmForm().validate_on_submit():
@@ -378,7 +379,7 @@ def delete_holiday(holiday_id: int):
     db.session.commit()
     _calendar_changed(branch_id)
     flash(_("Holiday removed."))
-    back_to = request.form.get("from_branch", type=int)
+    back_to = request.form.get("from_branch", type=parse_id)
     if back_to and db.session.get(Branch, back_to) is not None:
         return redirect(url_for(".show", branch_id=back_to, _anchor="holidays"), 303)
     return redirect(url_for(".holidays"), 303)

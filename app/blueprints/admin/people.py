@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.core.ids import parse_id
 from app.extensions import db
 from app.forms.admin_people import ROLE_LABELS, ROLE_NAMES, DepartmentForm, UserForm
 from app.jobs import enqueue
@@ -51,7 +52,7 @@ def index():
     args = request.args
     role = args.get("role") if args.get("role") in ROLE_LABELS else None
     active = {"active": True, "inactive": False}.get(args.get("status", "active"))
-    branch_id = args.get("branch", type=int)
+    branch_id = args.get("branch", type=parse_id)
     return render_template(
         "admin/people/index.html",
         departments=people_admin.departments(),
@@ -76,7 +77,7 @@ def new_department():
     return _department_page(None)
 
 
-@bp.route("/departments/<int:department_id>", methods=["GET", "POST"])
+@bp.route("/departments/<id:department_id>", methods=["GET", "POST"])
 def edit_department(department_id: int):
     return _department_page(_or_404(Department, department_id))
 
@@ -100,7 +101,7 @@ def _department_page(department: Department | None):
     ), 422 if form.errors else 200
 
 
-@bp.post("/departments/<int:department_id>/deactivate")
+@bp.post("/departments/<id:department_id>/deactivate")
 def deactivate_department(department_id: int):
     department = _or_404(Department, department_id)
     try:
@@ -118,7 +119,7 @@ def deactivate_department(department_id: int):
     return redirect(url_for(".index"), 303)
 
 
-@bp.post("/departments/<int:department_id>/activate")
+@bp.post("/departments/<id:department_id>/activate")
 def activate_department(department_id: int):
     department = _or_404(Department, department_id)
     people_admin.set_department_active(current_user, department, True)
@@ -164,7 +165,7 @@ def invite_user():
     return render_template("admin/people/user.html", form=form, user=None), 422 if form.errors else 200
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 def edit_user(user_id: int):
     user = _or_404(User, user_id)
     form = _user_form(user)
@@ -194,7 +195,7 @@ def _user_page(user: User, form: UserForm, status: int = 200, link: str | None =
     ), status, headers
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.post("/users/<id:user_id>/deactivate")
 def deactivate_user(user_id: int):
     user = _or_404(User, user_id)
     try:
@@ -210,7 +211,7 @@ def deactivate_user(user_id: int):
     return redirect(url_for(".index"), 303)
 
 
-@bp.post("/users/<int:user_id>/activate")
+@bp.post("/users/<id:user_id>/activate")
 def activate_user(user_id: int):
     user = _or_404(User, user_id)
     people_admin.set_user_active(current_user, user, True)
@@ -219,7 +220,7 @@ def activate_user(user_id: int):
     return redirect(url_for(".edit_user", user_id=user.id), 303)
 
 
-@bp.post("/users/<int:user_id>/password-link")
+@bp.post("/users/<id:user_id>/password-link")
 def password_link(user_id: int):
     """Reset (or invite again): e-mail a new set-password link, or show it once to hand over.
 

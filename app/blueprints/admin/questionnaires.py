@@ -201,12 +201,12 @@ def _questionnaire_page(questionnaire: Questionnaire, status: int = 200, setting
     ), status
 
 
-@bp.get("/<int:qid>")
+@bp.get("/<id:qid>")
 def show(qid: int):
     return _questionnaire_page(_questionnaire(qid))
 
 
-@bp.post("/<int:qid>/settings")
+@bp.post("/<id:qid>/settings")
 def settings(qid: int):
     questionnaire = _questionnaire(qid)
     form = SettingsForm()
@@ -218,7 +218,7 @@ def settings(qid: int):
     return redirect(url_for(".show", qid=qid), 303)
 
 
-@bp.post("/<int:qid>/targeting")
+@bp.post("/<id:qid>/targeting")
 def targeting(qid: int):
     questionnaire = _questionnaire(qid)
     form = TargetingForm()
@@ -233,8 +233,8 @@ def targeting(qid: int):
     return redirect(url_for(".show", qid=qid), 303)
 
 
-@bp.post("/<int:qid>/archive", endpoint="archive", defaults={"archived": True})
-@bp.post("/<int:qid>/restore", endpoint="restore", defaults={"archived": False})
+@bp.post("/<id:qid>/archive", endpoint="archive", defaults={"archived": True})
+@bp.post("/<id:qid>/restore", endpoint="restore", defaults={"archived": False})
 def set_archived(qid: int, archived: bool):
     questionnaire = _questionnaire(qid)
     if ActionForm().validate():
@@ -247,7 +247,7 @@ def set_archived(qid: int, archived: bool):
 # Versions ----------------------------------------------------------------------------------------
 
 
-@bp.post("/<int:qid>/versions/<int:vid>/new-draft")
+@bp.post("/<id:qid>/versions/<id:vid>/new-draft")
 def new_draft(qid: int, vid: int):
     version = _version(qid, vid)
     if not ActionForm().validate():
@@ -302,12 +302,12 @@ def _editor_page(version: QuestionnaireVersion, status: int = 200, **context):
     return render_template(EDITOR, **_editor_context(version, **context)), status
 
 
-@bp.get("/<int:qid>/versions/<int:vid>")
+@bp.get("/<id:qid>/versions/<id:vid>")
 def version(qid: int, vid: int):
     return _editor_page(_version(qid, vid))
 
 
-@bp.post("/<int:qid>/versions/<int:vid>/texts")
+@bp.post("/<id:qid>/versions/<id:vid>/texts")
 @edits_draft
 def texts(version: QuestionnaireVersion):
     form = VersionTextsForm()
@@ -320,7 +320,7 @@ def texts(version: QuestionnaireVersion):
     return redirect(_editor_url(version.questionnaire_id, version.id, "texts"), 303)
 
 
-@bp.post("/<int:qid>/versions/<int:vid>/dimensions")
+@bp.post("/<id:qid>/versions/<id:vid>/dimensions")
 @edits_draft
 def dimensions(version: QuestionnaireVersion):
     form = DimensionsForm()
@@ -332,7 +332,7 @@ def dimensions(version: QuestionnaireVersion):
     return redirect(_editor_url(version.questionnaire_id, version.id, "dimensions"), 303)
 
 
-@bp.post("/<int:qid>/versions/<int:vid>/publish")
+@bp.post("/<id:qid>/versions/<id:vid>/publish")
 @edits_draft
 def publish(version: QuestionnaireVersion):
     if not ActionForm().validate():
@@ -347,7 +347,7 @@ def publish(version: QuestionnaireVersion):
     return redirect(url_for(".show", qid=version.questionnaire_id), 303)
 
 
-@bp.get("/<int:qid>/versions/<int:vid>/preview")
+@bp.get("/<id:qid>/versions/<id:vid>/preview")
 def preview(qid: int, vid: int):
     version = _version(qid, vid)
     languages = [lang for lang in version.languages or [] if lang in SUPPORTED_LOCALES] or list(SUPPORTED_LOCALES)
@@ -381,7 +381,7 @@ def _question_page(version: QuestionnaireVersion, form: QuestionForm, question: 
     ), status
 
 
-@bp.route("/<int:qid>/versions/<int:vid>/questions/new", methods=["GET", "POST"])
+@bp.route("/<id:qid>/versions/<id:vid>/questions/new", methods=["GET", "POST"])
 @edits_draft
 def add_question(version: QuestionnaireVersion):
     if request.method == "GET":
@@ -396,7 +396,7 @@ def add_question(version: QuestionnaireVersion):
     return redirect(_editor_url(version.questionnaire_id, version.id, f"question-{question.id}"), 303)
 
 
-@bp.route("/<int:qid>/versions/<int:vid>/questions/<int:question_id>", methods=["GET", "POST"])
+@bp.route("/<id:qid>/versions/<id:vid>/questions/<id:question_id>", methods=["GET", "POST"])
 @edits_draft
 def edit_question(version: QuestionnaireVersion, question_id: int):
     question = _child(Question, question_id, version)
@@ -424,7 +424,7 @@ def _questions_changed(version: QuestionnaireVersion, notice: str, error: bool =
     return redirect(_editor_url(version.questionnaire_id, version.id, "questions"), 303)
 
 
-@bp.post("/<int:qid>/versions/<int:vid>/questions/<int:question_id>/move")
+@bp.post("/<id:qid>/versions/<id:vid>/questions/<id:question_id>/move")
 @edits_draft
 def move_question(version: QuestionnaireVersion, question_id: int):
     question = _child(Question, question_id, version)
@@ -441,7 +441,7 @@ def move_question(version: QuestionnaireVersion, question_id: int):
     return _questions_changed(version, notice)
 
 
-@bp.post("/<int:qid>/versions/<int:vid>/questions/<int:question_id>/delete")
+@bp.post("/<id:qid>/versions/<id:vid>/questions/<id:question_id>/delete")
 @edits_draft
 def delete_question(version: QuestionnaireVersion, question_id: int):
     question = _child(Question, question_id, version)
@@ -459,7 +459,7 @@ def delete_question(version: QuestionnaireVersion, question_id: int):
 # Skip rules --------------------------------------------------------------------------------------
 
 
-@bp.post("/<int:qid>/versions/<int:vid>/rules")
+@bp.post("/<id:qid>/versions/<id:vid>/rules")
 @edits_draft
 def add_rule(version: QuestionnaireVersion):
     form = RuleForm()
@@ -471,7 +471,7 @@ def add_rule(version: QuestionnaireVersion):
     return redirect(_editor_url(version.questionnaire_id, version.id, "rules"), 303)
 
 
-@bp.route("/<int:qid>/versions/<int:vid>/rules/<int:rule_id>", methods=["GET", "POST"])
+@bp.route("/<id:qid>/versions/<id:vid>/rules/<id:rule_id>", methods=["GET", "POST"])
 @edits_draft
 def edit_rule(version: QuestionnaireVersion, rule_id: int):
     rule = _child(SkipRule, rule_id, version)
@@ -490,7 +490,7 @@ def edit_rule(version: QuestionnaireVersion, rule_id: int):
     ), 422 if form.errors else 200
 
 
-@bp.post("/<int:qid>/versions/<int:vid>/rules/<int:rule_id>/delete")
+@bp.post("/<id:qid>/versions/<id:vid>/rules/<id:rule_id>/delete")
 @edits_draft
 def delete_rule(version: QuestionnaireVersion, rule_id: int):
     rule = _child(SkipRule, rule_id, version)

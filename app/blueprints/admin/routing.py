@@ -8,6 +8,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from app import labels
+from app.core.ids import id_or_none
 from app.core.routing import DEFAULT_RULES, Reason, Rule
 from app.extensions import db
 from app.forms.admin_routing import OPERATOR_LABELS, PastedAnswersForm, PickedResponseForm, RuleForm
@@ -144,7 +145,7 @@ def _rule_or_404(rule_id: int) -> RoutingRule:
     return rule
 
 
-@bp.post("/<int:rule_id>/move")
+@bp.post("/<id:rule_id>/move")
 def move(rule_id: int):
     rule = _rule_or_404(rule_id)
     if routing_editor.move_rule(current_user, rule, -1 if request.form.get("direction") == "up" else 1):
@@ -153,12 +154,12 @@ def move(rule_id: int):
     return redirect(url_for(".index", _anchor=f"rule-{rule.id}"), 303)
 
 
-@bp.post("/<int:rule_id>/activate")
+@bp.post("/<id:rule_id>/activate")
 def activate(rule_id: int):
     return _set_active(_rule_or_404(rule_id), True)
 
 
-@bp.post("/<int:rule_id>/deactivate")
+@bp.post("/<id:rule_id>/deactivate")
 def deactivate(rule_id: int):
     return _set_active(_rule_or_404(rule_id), False)
 
@@ -178,7 +179,7 @@ def new():
     return _editor(None)
 
 
-@bp.route("/<int:rule_id>", methods=["GET", "POST"])
+@bp.route("/<id:rule_id>", methods=["GET", "POST"])
 def edit(rule_id: int):
     return _editor(_rule_or_404(rule_id))
 
@@ -236,8 +237,8 @@ def _show_errors(form: RuleForm, errors: dict) -> None:
 
 def _try_unsaved(form: RuleForm, fields: routing_editor.RuleFields, rule: RoutingRule | None):
     """The stored rules with this unsaved one in its place, tried on the chosen response."""
-    response_id = form.try_response_id.data or ""
-    response = routing_try_it.submitted_response(int(response_id)) if response_id.isdigit() else None
+    response_id = id_or_none(form.try_response_id.data or "")
+    response = routing_try_it.submitted_response(response_id) if response_id is not None else None
     if response is None:
         form.try_response_id.errors = [*form.try_response_id.errors, _("Choose a response to try.")]
         return None
@@ -259,8 +260,8 @@ def _response_label(response: Response, ticket_code: str | None) -> str:
 
 def _response_choices(recent: list[Response], wanted: str | None) -> list[tuple[str, str]]:
     """The recent responses, and the one asked for when it is older (a link may name any)."""
-    if wanted and wanted.isdigit() and all(str(r.id) != wanted for r in recent):
-        older = routing_try_it.submitted_response(int(wanted))
+    if id_or_none(wanted) is not None and all(str(r.id) != wanted for r in recent):
+        older = routing_try_it.submitted_response(id_or_none(wanted))
         if older is not None:
             recent = [older, *recent]
     codes = routing_try_it.ticket_codes_of_responses([r.id for r in recent])

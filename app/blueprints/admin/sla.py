@@ -72,7 +72,7 @@ def _policy(policy_id: int) -> SlaPolicy:
     return db.get_or_404(SlaPolicy, policy_id)
 
 
-@bp.post("/policies/<int:policy_id>")
+@bp.post("/policies/<id:policy_id>")
 def update_policy(policy_id: int):
     policy = _policy(policy_id)
     form = PolicyForm(prefix=f"policy{policy.id}")
@@ -105,7 +105,7 @@ def _rung_page(form: RungForm, policy: SlaPolicy, rule=None, status: int = 200):
     ), status
 
 
-@bp.route("/policies/<int:policy_id>/rungs/new", methods=["GET", "POST"])
+@bp.route("/policies/<id:policy_id>/rungs/new", methods=["GET", "POST"])
 def new_rung(policy_id: int):
     policy = _policy(policy_id)
     form = RungForm()
@@ -132,7 +132,7 @@ def _rung(rule_id: int) -> EscalationRule:
     return rule
 
 
-@bp.route("/rungs/<int:rule_id>", methods=["GET", "POST"])
+@bp.route("/rungs/<id:rule_id>", methods=["GET", "POST"])
 def edit_rung(rule_id: int):
     rule = _rung(rule_id)
     policy = rule.policy
@@ -155,7 +155,7 @@ def edit_rung(rule_id: int):
     return _rung_page(form, policy, rule, status=422 if form.errors else 200)
 
 
-@bp.post("/rungs/<int:rule_id>/remove")
+@bp.post("/rungs/<id:rule_id>/remove")
 def remove_rung(rule_id: int):
     rule = _rung(rule_id)
     policy = rule.policy

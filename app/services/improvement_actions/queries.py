@@ -30,6 +30,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app import labels
 from app.core import insight, scoring
 from app.core.clock import utcnow
+from app.core.ids import id_or_none
 from app.extensions import db
 from app.i18n import text
 from app.models import (
@@ -162,7 +163,7 @@ class ActionFilter:
         return cls(
             status=ActionStatus(status) if status in set(ActionStatus) else None,
             overdue=args.get("overdue") in ("1", "on", "y", "true"),
-            branch_id=int(branch) if branch.isdigit() and len(branch) < 10 else None,
+            branch_id=id_or_none(branch),
         )
 
 
@@ -255,9 +256,10 @@ def resolve_source(user: User, kind: str | None, ref: str | None, branch_ids: Se
     if not suggested and not sees_every_branch(user):
         suggested = tuple(choosable)
     if kind == "ticket":
-        if not ref.isdigit() or len(ref) > 12:
+        ticket_id = id_or_none(ref)
+        if ticket_id is None:
             return None
-        ticket = db.session.scalar(scope_tickets(select(Ticket).where(Ticket.id == int(ref)), user))
+        ticket = db.session.scalar(scope_tickets(select(Ticket).where(Ticket.id == ticket_id), user))
         if ticket is None or ticket.branch_id not in choosable:
             return None
         category = str(ticket.category) if ticket.category else None
@@ -291,8 +293,8 @@ def source_summary(action: ImprovementAction) -> str:
         found = _key_issue(question_key, option)
         if found is not None:
             return f"{text(found[0].prompt)} {text(found[1]) or option}"
-    if action.source_kind == "ticket" and action.source_ref.isdigit():
-        ticket = db.session.get(Ticket, int(action.source_ref))
+    if action.source_kind == "ticket" and id_or_none(action.source_ref) is not None:
+        ticket = db.session.get(Ticket, id_or_none(action.source_ref))
         if ticket is not None:
             return f"{ticket.reference_code} · {ticket.subject}"
     return action.source_ref

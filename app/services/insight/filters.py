@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, Text, cast, or_, select
 
+from app.core.ids import id_or_none
 from app.models import Branch, Response, Ticket, User
 from app.models.responses import QUALITY_CLEARED
 from app.permissions import scope_responses, scope_tickets
@@ -191,15 +192,7 @@ def _date(value: Any) -> date | None:
 def _positive_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, str):
-        value = value.strip()
-        if not value.isdigit() or len(value) > 12:
-            return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
+    return id_or_none(value.strip() if isinstance(value, str) else value)
 
 
 def _flag(value: Any) -> bool:

@@ -260,7 +260,7 @@ class ResponseFilter:
             insight=InsightFilter.from_args(args),
             question=(args.get("question") or "").strip()[:40] or None,
             option=(args.get("option") or "").strip()[:80] or None,
-            max_score=int(max_score) if max_score.strip().isdigit() and len(max_score) < 4 else None,
+            max_score=int(max_score) if max_score.strip().isascii() and max_score.strip().isdigit() and len(max_score) < 4 else None,
             negative=args.get("negative") in ("1", "true", "on"),
         )
 

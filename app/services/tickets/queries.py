@@ -13,6 +13,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.clock import utcnow
+from app.core.ids import id_or_none
 from app.extensions import db
 from app.models import Branch, Category, Department, Priority, Role, Ticket, TicketEvent, TicketStatus, TicketViewer, User
 from app.models.tickets import OPEN_STATUSES
@@ -225,7 +226,7 @@ class TicketFilter:
         return cls(
             insight=InsightFilter.from_args(args),
             category=category if category in {c.value for c in Category} | {"none"} else None,
-            department_id=int(department) if department.isdigit() and len(department) < 12 else None,
+            department_id=id_or_none(department),
         )
 
     def apply(self, query, user: User):

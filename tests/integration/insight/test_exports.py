@@ -377,12 +377,18 @@ def test_a_filter_in_the_address_fills_the_form(app, client, demo):
 
 
 @pytest.mark.parametrize("query", [
-    "?date_from=yesterday&date_to=2026-02-30&branch_ids=x&branch_ids=-4&version_id=abc&region=%00&include_flagged=maybe",
+    "?date_from=yesterday&date_to=2026-02-30&branch_ids=x&branch_ids=-4&version_id=abc&region=%01&include_flagged=maybe",
     "?date_from=0001-01-01&date_to=9999-12-31&version_id=99999999999999999999999",
 ])
 def test_nonsense_in_the_address_is_ignored(app, client, demo, query):
     login(client, "supervisor", demo["passwords"]["supervisor"])
     assert client.get("/exports/" + query).status_code == 200
+
+
+def test_a_nul_in_the_address_is_refused(app, client, demo):
+    """No browser sends one and PostgreSQL refuses it: every request with one is a 400 (app.blueprints.inputs)."""
+    login(client, "supervisor", demo["passwords"]["supervisor"])
+    assert client.get("/exports/?region=%00").status_code == 400
 
 
 @pytest.mark.parametrize("values", [
