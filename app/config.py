@@ -95,6 +95,10 @@ class Config:
         self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
         self.SMTP_FROM = os.environ.get("SMTP_FROM", "loopdesk@localhost")
         self.LOOPDESK_SMTP_TIMEOUT_SECONDS = float(os.environ.get("LOOPDESK_SMTP_TIMEOUT_SECONDS", "10"))
+        # Outgoing HTTP reaches public addresses only; these hosts (as written in URLs) may be internal.
+        self.LOOPDESK_OUTGOING_ALLOWED_HOSTS = [
+            part.strip() for part in os.environ.get("LOOPDESK_OUTGOING_ALLOWED_HOSTS", "").split(",") if part.strip()
+        ]
         # Webhooks: seconds per attempt, and the waits before each retry (their count is the retries).
         self.LOOPDESK_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("LOOPDESK_WEBHOOK_TIMEOUT_SECONDS", "5"))
         self.LOOPDESK_WEBHOOK_RETRY_SECONDS = [

@@ -174,6 +174,7 @@ def worker_env(app) -> dict:
         REDIS_URL=REDIS_URL,
         LOOPDESK_QUEUE=app.config["LOOPDESK_QUEUE"],
         LOOPDESK_JOB_FILES=app.config["LOOPDESK_JOB_FILES"],
+        LOOPDESK_OUTGOING_ALLOWED_HOSTS=",".join(app.config["LOOPDESK_OUTGOING_ALLOWED_HOSTS"]),
         SECRET_KEY="test-secret",
         FLASK_APP="wsgi",
     )

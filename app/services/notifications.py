@@ -13,7 +13,9 @@ nothing).
   is JSON, signed ``X-Loopdesk-Signature: sha256=<hex HMAC-SHA256 of the body>`` with the
   endpoint's secret. A delivery is at least once: receivers deduplicate on the ``id`` in the
   body (also in ``X-Loopdesk-Delivery``). Failed attempts wait
-  ``LOOPDESK_WEBHOOK_RETRY_SECONDS`` (10 s, 1 min, 5 min, 15 min, 1 h), then it gives up.
+  ``LOOPDESK_WEBHOOK_RETRY_SECONDS`` (10 s, 1 min, 5 min, 15 min, 1 h), then it gives up. Only http(s)
+  to public addresses, no redirects (``app.services.outgoing_http``; ``LOOPDESK_OUTGOING_ALLOWED_HOSTS``
+  names internal hosts an on-premise install may call).
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ from werkzeug.routing import BuildError
 from app.core.clock import utcnow
 from app.extensions import db
 from app.models import Notification, OutboxEmail, Ticket, User, WebhookDelivery, WebhookEndpoint
+from app.services import outgoing_http
 
 log = logging.getLogger(__name__)
 
@@ -333,16 +336,6 @@ class Attempt(enum.StrEnum):
     SKIPPED = "skipped"      # delivered already, not due, or being attempted by someone else
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is a failed delivery: following it would turn the POST into a GET without the body."""
-
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def retry_intervals() -> list[int]:
     return list(current_app.config["LOOPDESK_WEBHOOK_RETRY_SECONDS"])
 
@@ -383,7 +376,7 @@ def attempt_delivery(delivery_id: int, now: datetime | None = None) -> Attempt:
     delivery.attempts += 1
     status, error = None, None
     try:
-        with _opener.open(request, timeout=current_app.config["LOOPDESK_WEBHOOK_TIMEOUT_SECONDS"]) as reply:
+        with outgoing_http.open_url(request, timeout=current_app.config["LOOPDESK_WEBHOOK_TIMEOUT_SECONDS"]) as reply:
             status = reply.status
             reply.read(1024)
     except urllib.error.HTTPError as failure:

@@ -24,6 +24,12 @@ T0 = datetime(2025, 3, 10, 3, 0, tzinfo=UTC)
 SECRET = "endpoint-secret-123"
 
 
+@pytest.fixture(autouse=True)
+def _loopback_receivers_allowed(app):
+    """The receivers below listen on 127.0.0.1, which outgoing HTTP refuses unless it is allowed by name."""
+    app.config["LOOPDESK_OUTGOING_ALLOWED_HOSTS"] = ["127.0.0.1"]
+
+
 class Receiver:
     """A tiny webhook receiver on 127.0.0.1 answering with the given status codes in turn (the last one repeats)."""
 
