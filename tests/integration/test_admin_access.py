@@ -1,5 +1,6 @@
 """Every route under /admin/ refuses everybody but admins: walked from the URL map, per area blueprint."""
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from tests.conftest import csrf_token, login
 
@@ -12,7 +13,7 @@ def admin_routes(app):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/admin"):
             continue
-        values = {name: 1 if type(conv).__name__ in ("IntegerConverter",) else "x" for name, conv in rule._converters.items()}
+        values = {name: 1 if isinstance(conv, IntegerConverter) else "x" for name, conv in rule._converters.items()}
         url = rule.build(values, append_unknown=False)[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             routes.append((method, url, rule.endpoint))
