@@ -385,7 +385,7 @@ def delete_holiday(holiday_id: int):
     return redirect(url_for(".holidays"), 303)
 
 
-@bp.route("/<int:branch_id>/alert", methods=["GET", "POST"])
+@bp.route("/<id:branch_id>/alert", methods=["GET", "POST"])
 def burst_alert(branch_id: int):
     """The branch's real-time alert (a burst of unhappy customers), or the chain's when left empty."""
     branch = _branch_or_404(branch_id)
