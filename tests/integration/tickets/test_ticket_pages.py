@@ -173,7 +173,8 @@ def test_a_supervisor_chooses_the_queue_order_in_its_form_and_staff_keep_the_urg
     assert '<option value="newest" selected>' in newest
     oldest = client.get("/staff/queue?view=all&order=oldest", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert queue_codes(oldest).index(first_code) < queue_codes(oldest).index(second_code)
-    assert client.get("/staff/queue?order=nonsense%00").status_code == 200
+    assert client.get("/staff/queue?order=nonsense").status_code == 200
+    assert client.get("/staff/queue?order=nonsense%00").status_code == 400  # a NUL is refused everywhere (inputs.py)
 
     staff = app.test_client()
     login(staff, "staff", demo["passwords"]["staff"])
