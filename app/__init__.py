@@ -81,11 +81,15 @@ def configure_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
+        """From "<id>:<session version>" (User.get_id): an older version is a session that was ended."""
         from app.core.ids import id_or_none
 
-        number = id_or_none(user_id)
-        user = db.session.get(User, number) if number is not None else None
-        return user if user is not None and user.active else None
+        number, _sep, version = user_id.partition(":")
+        found = id_or_none(number)
+        user = db.session.get(User, found) if found is not None else None
+        if user is None or not user.active or version != str(user.session_version or 1):
+            return None
+        return user
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from sqlalchemy import event

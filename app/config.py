@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 
 def database_url(raw: str | None, instance_path: str) -> str:
@@ -55,7 +56,9 @@ class Config:
         self.LOOPDESK_SURVEY_CACHE_SECONDS = float(os.environ.get("LOOPDESK_SURVEY_CACHE_SECONDS", "10"))
         # Customers looking up their ticket by code and phone digits: per address, against guessing.
         self.LOOPDESK_STATUS_LOOKUP_LIMIT = os.environ.get("LOOPDESK_STATUS_LOOKUP_LIMIT", "10/minute;30/hour")
-        self.LOOPDESK_LOGIN_LIMIT = os.environ.get("LOOPDESK_LOGIN_LIMIT", "10/minute;50/hour")
+        # Sign-in attempts per address (generous: a branch signs in from behind one address) and per account.
+        self.LOOPDESK_LOGIN_LIMIT = os.environ.get("LOOPDESK_LOGIN_LIMIT", "30/minute;300/hour")
+        self.LOOPDESK_LOGIN_ACCOUNT_LIMIT = os.environ.get("LOOPDESK_LOGIN_ACCOUNT_LIMIT", "5/minute;30/hour")
         # Seconds a kiosk's thank-you page stays before the survey starts over.
         self.LOOPDESK_KIOSK_RESTART_SECONDS = int(os.environ.get("LOOPDESK_KIOSK_RESTART_SECONDS", "8"))
         # Submitted responses the job did not pick up are swept after this many seconds.
@@ -116,6 +119,10 @@ class Config:
         self.SESSION_REFRESH_EACH_REQUEST = False  # re-sign the cookie only when the session changes
         self.SESSION_COOKIE_SECURE = self.LOOPDESK_FORCE_HTTPS
         self.REMEMBER_COOKIE_SECURE = self.LOOPDESK_FORCE_HTTPS
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        # "Keep me signed in" on a shared tablet: this many days (the cookie also ends with the session version).
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=float(os.environ.get("LOOPDESK_REMEMBER_DAYS", "30")))
         self.PERMANENT_SESSION_LIFETIME = 60 * 60 * 24
         # A survey left open on a phone must still submit: the token lives as long as the session.
         self.WTF_CSRF_TIME_LIMIT = None

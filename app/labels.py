@@ -65,6 +65,7 @@ AUDIT_ACTION_LABELS = {
     "reorder": _l("Reordered"),
     "invite": _l("Invited"),
     "reset_password": _l("Password reset"),
+    "sign_out_everywhere": _l("Signed out everywhere"),
     "confirm": _l("Flag confirmed"),
     "clear": _l("Flag cleared"),
 }

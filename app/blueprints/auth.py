@@ -6,12 +6,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
 
 from app.core.clock import utcnow
 from app.extensions import db, limiter
 from app.forms.auth import LoginForm, SetPasswordForm
-from app.models import Role, User
+from app.models import Role
 from app.services.people import admin
 
 bp = Blueprint("auth", __name__)
@@ -27,15 +26,21 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _account_key() -> str:
+    """The per-account sign-in limit's key: the username tried, whatever address it comes from."""
+    return "login-account:" + (request.form.get("username") or "").strip().lower()[:80]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOOPDESK_LOGIN_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOOPDESK_LOGIN_ACCOUNT_LIMIT"], methods=["POST"], key_func=_account_key)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("auth.landing"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(func.lower(User.username) == form.username.data.strip().lower()))
-        if user is not None and user.active and user.check_password(form.password.data):
+        user = admin.authenticate(form.username.data, form.password.data)
+        if user is not None:
             login_user(user, remember=form.remember.data)
             user.last_login_at = utcnow()
             db.session.commit()

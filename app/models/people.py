@@ -70,6 +70,8 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: Bound into every session and remember-me cookie (``get_id``): raising it signs the user out everywhere.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     branches: Mapped[list[Branch]] = relationship(secondary=user_branches, order_by=Branch.name)
     departments: Mapped[list[Department]] = relationship(
@@ -84,8 +86,19 @@ class User(UserMixin, db.Model):
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and signs into the remember-me cookie: id and session version."""
+        return f"{self.id}:{self.session_version or 1}"
+
+    def end_sessions(self) -> None:
+        """Every session and remember-me cookie of this user stops working (the next request signs in again)."""
+        self.session_version = (self.session_version or 1) + 1
+
     def set_password(self, password: str) -> None:
+        """A new password ends the sessions that the old one opened."""
         self.password_hash = generate_password_hash(password)
+        if self.id is not None:
+            self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -220,6 +220,16 @@ def activate_user(user_id: int):
     return redirect(url_for(".edit_user", user_id=user.id), 303)
 
 
+@bp.post("/users/<id:user_id>/sign-out")
+def sign_out_everywhere(user_id: int):
+    """End every session and remember-me cookie of the user (yours too, if it is you)."""
+    user = _or_404(User, user_id)
+    people_admin.sign_out_everywhere(current_user, user)
+    db.session.commit()
+    flash(_("%(name)s is signed out on every device.", name=user.display_name or user.username))
+    return redirect(url_for(".edit_user", user_id=user.id), 303)
+
+
 @bp.post("/users/<id:user_id>/password-link")
 def password_link(user_id: int):
     """Reset (or invite again): e-mail a new set-password link, or show it once to hand over.

@@ -40,6 +40,7 @@ from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import Branch, Department, OutboxEmail, Role, RoutingRule, Ticket, User
@@ -275,9 +276,38 @@ def set_user_active(actor: User, user: User, active: bool) -> None:
     if user.active == active:
         return
     user.active = active
+    if not active:
+        user.end_sessions()
     db.session.flush()
     audit.record(actor, "activate" if active else "deactivate", user,
                  before={"active": not active}, after={"active": active})
+
+
+def sign_out_everywhere(actor: User, user: User) -> None:
+    """End every session and remember-me cookie of ``user`` (a lost tablet, a shared password)."""
+    user.end_sessions()
+    db.session.flush()
+    audit.record(actor, "sign_out_everywhere", user, after={"session_version": user.session_version})
+
+
+# --- Signing in ------------------------------------------------------------------------------
+
+_dummy_hash: list[str] = []
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with this username and password, or None.
+
+    An unknown username (or one without a usable password) costs one password hash too, so the
+    time of a refusal does not tell which usernames exist.
+    """
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    if user is None or user.password_hash.startswith(UNUSABLE_PREFIX):
+        if not _dummy_hash:
+            _dummy_hash.append(generate_password_hash(secrets.token_hex(16)))
+        check_password_hash(_dummy_hash[0], password)
+        return None
+    return user if user.check_password(password) and user.active else None
 
 
 # --- Passwords and their links -------------------------------------------------------------
@@ -325,6 +355,7 @@ def issue_password_link(actor: User, user: User, how: str) -> PasswordLink:
         raise PeopleError({"password": _l("This user has no e-mail address: show the link and hand it over.")})
     invitation = password_pending(user) and user.last_login_at is None
     user.password_hash = _unusable_hash()
+    user.end_sessions()  # the old password's sessions and remember-me cookies end with it
     db.session.flush()
     audit.record(actor, "invite" if invitation else "reset_password", user, after={"link": how})
     return PasswordLink(password_link(user), invitation)
