@@ -1,7 +1,7 @@
 """users.session_version: bound into sessions and remember-me cookies, raised to sign a user out everywhere
 
 Revision ID: 5e55b0a1c0de
-Revises: c4d2e8f1a3b5
+Revises: 7a1d3c9e5b20
 Create Date: 2026-12-02 15:20:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e55b0a1c0de'
-down_revision = 'c4d2e8f1a3b5'
+down_revision = '7a1d3c9e5b20'
 branch_labels = None
 depends_on = None
 
