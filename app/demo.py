@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -11,11 +11,12 @@ from sqlalchemy.orm import joinedload
 from app.core.clock import utcnow
 from app.core.reference import new_reference_code
 from app.extensions import db
-from app.models import Answer, Branch, Department, QrCode, Response, Role, User
+from app.models import Answer, Branch, Department, QrCode, Response, Role, Ticket, TicketStatus, User
+from app.services import tickets as ticket_service
 from app.services.insight import rollups
 from app.services.routing import stored
 from app.services.sla import clocks as sla_clocks, policies
-from app.services.tickets import opening
+from app.services.tickets import opening, queries
 from app.services.branches.qr_codes import survey_url
 from app.services.questionnaires.templates import create_default_questionnaire
 from app.services.survey.plans import plan_for
@@ -57,8 +58,12 @@ COMMENTS = [
 ]
 
 
-def seed_demo(responses: int = 300, seed: int = 7) -> bool:
-    """Seed an empty database. Returns False (and changes nothing) when it already has branches."""
+def seed_demo(responses: int = 300, seed: int = 7, worked_tickets: bool = True) -> bool:
+    """Seed an empty database. Returns False (and changes nothing) when it already has branches.
+
+    ``worked_tickets``: the older tickets were answered and resolved (mostly in time), as
+    ``_worked_tickets`` says; without it every ticket is as it was opened (the tests' small demo).
+    """
     if db.session.scalar(select(func.count(Branch.id))):
         return False
     rng = random.Random(seed)
@@ -83,6 +88,8 @@ def seed_demo(responses: int = 300, seed: int = 7) -> bool:
     stored.seed_default_rules()
     policies.ensure_default_policies()
     _recent_tickets()
+    if worked_tickets:
+        _worked_tickets(rng)
     rollups.rebuild_all()  # the past responses were written directly, not through the after-submit job
     db.session.commit()
     return True
@@ -105,6 +112,67 @@ def _recent_tickets(wanted: int = 8, looked_at: int = 80) -> None:
         if opening.open_from_response(response_id, now=submitted_at) is not None:
             opened += 1
     sla_clocks.refresh_open_tickets()
+
+
+def _worked_tickets(rng: random.Random, fresh: timedelta = timedelta(days=1)) -> None:
+    """Tickets for the negative past responses older than ``fresh``, worked as a team works: most
+    answered and resolved in time by their own SLA clocks, some late, a few paused while waiting on
+    the customer, a few still open. So the board's and the dashboard's attainment read like a real
+    branch's (the tickets of the last day stay as opened)."""
+    now = utcnow()
+    db.session.flush()
+    admin = db.session.scalar(select(User).where(User.role == Role.ADMIN).order_by(User.id))
+    older = db.session.execute(
+        select(Response.id, Response.submitted_at)
+        .where(Response.submitted_at.is_not(None), Response.submitted_at < now - fresh)
+        .order_by(Response.submitted_at)
+    ).all()
+    for response_id, submitted_at in older:
+        # The recent tickets opened already are worked too once older than ``fresh``: only the
+        # newest stay untouched, for the board's breached and at-risk list.
+        ticket = opening.open_from_response(response_id, now=submitted_at)
+        if ticket is not None and ticket.first_response_at is None and ticket.status == TicketStatus.NEW:
+            _work(rng, ticket, next(iter(queries.assignable_users(ticket)), admin), now)
+    sla_clocks.refresh_open_tickets(now=now)
+
+
+def _work(rng: random.Random, ticket: Ticket, actor: User, now: datetime) -> None:
+    """Claim and answer, maybe wait on the customer, resolve, maybe close: each step by the ticket's
+    stored due times (in time for most), none after ``now``."""
+    def minutes(low: float, high: float) -> timedelta:
+        return timedelta(minutes=rng.uniform(low, high))
+
+    def step(at: datetime, action) -> bool:
+        if at > now:
+            return False
+        action(ticket_service.page_version(ticket), at)
+        return True
+
+    due = ticket.first_response_due_at or ticket.created_at + timedelta(minutes=30)
+    answered = due - minutes(2, 25) if rng.random() < 0.85 else due + minutes(10, 360)
+    answered = max(answered, ticket.created_at + minutes(1, 3))
+    if not step(answered, lambda seen, at: ticket_service.claim(ticket, actor, seen, now=at)):
+        return
+    ticket_service.reply(ticket, actor, "您好，非常抱歉给您带来不便，我们正在处理。", ticket_service.page_version(ticket),
+                         now=answered)
+    last = answered
+    if rng.random() < 0.12:
+        asked = last + minutes(10, 120)
+        if not step(asked, lambda seen, at: ticket_service.change_status(ticket, actor, TicketStatus.WAITING, seen, now=at)):
+            return
+        last = asked + minutes(60, 1200)
+        if not step(last, lambda seen, at: ticket_service.change_status(ticket, actor, TicketStatus.IN_PROGRESS, seen, now=at)):
+            return
+    if rng.random() < 0.06:
+        return  # still being worked on
+    due = ticket.resolution_due_at or last + timedelta(hours=48)
+    resolved = due - minutes(30, 1800) if rng.random() < 0.9 else due + minutes(60, 1800)
+    resolved = max(resolved, last + minutes(5, 60))
+    if not step(resolved, lambda seen, at: ticket_service.change_status(ticket, actor, TicketStatus.RESOLVED, seen, now=at)):
+        return
+    if rng.random() < 0.6:
+        step(resolved + minutes(1440, 4320),
+             lambda seen, at: ticket_service.change_status(ticket, actor, TicketStatus.CLOSED, seen, now=at))
 
 
 def _past_responses(rng: random.Random, branches: list[Branch], version_id: int, count: int) -> None:

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.i18n import join_list
 from app.models import Role
 from app.permissions import role_required
-from app.services.sla import board
+from app.services.sla import attainment as sla_attainment, board
 from app.services import notifications as notification_service
 from app.services.tickets import queries
 from app.services import tickets as ticket_service
@@ -24,16 +24,16 @@ bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 @role_required(Role.SUPERVISOR)
 def board_page():
     now = utcnow()
-    periods = [(0, _("Today")), (7, _("Last 7 days")), (30, _("Last 30 days"))]
+    labels = {1: _("Today"), 7: _("Last 7 days"), 30: _("Last 30 days")}
     return render_template(
         "supervisor/board.html",
         by_department=board.risk_by(current_user, "department"),
         by_branch=board.risk_by(current_user, "branch"),
-        attainment=[board.attainment(current_user, now, days, label) for days, label in periods],
+        attainment=[(labels[days], board.attainment(current_user, now, days)) for days in sla_attainment.PERIOD_DAYS],
+        zones=board.zones_of(current_user),
         targets={
-            "first_response_30_min": board.TARGET_FIRST_RESPONSE_30_MIN,
-            "answered_24_h": board.TARGET_ANSWERED_24_H,
-            "resolved": board.TARGET_RESOLVED,
+            "first_response": sla_attainment.TARGET_FIRST_RESPONSE,
+            "resolution": sla_attainment.TARGET_RESOLUTION,
         },
         escalations=notification_service.inbox(current_user, now, kinds=("escalation",), unread_only=True),
         at_risk=queries.queue(current_user, mine=False, at_risk=True, limit=50)

@@ -46,7 +46,7 @@ def live_server(database_url, tmp_path, _schema_ready):
     url = f"http://127.0.0.1:{port}"
     app = make_app(database_url, tmp_path, _schema_ready, LOOPDESK_BASE_URL=url)
     with app.app_context():
-        seed_demo(responses=10)
+        seed_demo(responses=10, worked_tickets=False)
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()

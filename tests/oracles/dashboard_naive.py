@@ -4,7 +4,8 @@ The check on ``app.services.dashboard`` (which reads the roll-ups): it shares no
 with it. It loads every response the user may see with its answers, and every ticket, decides in
 Python which belong to the filter, and scores them with the list forms of the rules
 (``csat_score``, ``nps_score``, ``mean_rating``...). Same rules, see the dashboard's docstring:
-a response's day is its branch's local day; tickets are dated by creation in head office's days.
+a response's day is its branch's local day; tickets are dated by creation in head office's days; a ticket's SLA outcome is what its page's
+clocks say (``clocks.clock_for``: met, breached, or still running).
 
 ``figures(dashboard)`` and ``naive_figures(...)`` return the same plain structure, so a test
 compares them with one ``==``.
@@ -12,7 +13,7 @@ compares them with one ``==``.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -20,13 +21,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.core import insight
+from app.core.clock import utcnow
 from app.core.insight import Grain
+from app.core.sla import SlaState
 from app.core.scoring import csat_score, mean_rating, nps_score, weak_dimensions, weighted_index
 from app.extensions import db
 from app.models import Branch, Dimension, ImprovementAction, Question, QuestionType, Response, Role, Ticket, User
 from app.models.tickets import OPEN_STATUSES
 from app.permissions import scope_responses, scope_tickets
-from app.services.sla import board
+from app.services.sla import board, clocks
 from app.services.insight.filters import InsightFilter
 
 
@@ -51,7 +54,9 @@ def figures(dashboard) -> dict:
         ],
         "key_issues": [(i.question_key, i.option, i.customers, i.share, str(i.level)) for i in dashboard.key_issues],
         "departments": [
-            (d.id, d.tickets, d.open, d.breached, d.resolved, d.first_response_30_min, d.answered_24_h)
+            (d.id, d.tickets, d.open, d.breached, d.resolved,
+             (d.first_response.met, d.first_response.missed, d.first_response.running),
+             (d.resolution.met, d.resolution.missed, d.resolution.running))
             for d in dashboard.departments
         ],
         "categories": [(c.category, c.tickets, c.share) for c in dashboard.categories],
@@ -59,8 +64,18 @@ def figures(dashboard) -> dict:
     }
 
 
-def naive_figures(user: User, wanted: InsightFilter, grain: Grain, today: date) -> dict:
-    """Every figure of the dashboard for ``wanted`` (its dates set), from the raw rows."""
+def sla_outcomes(ticket: Ticket, now: datetime) -> tuple[str, str]:
+    """What the ticket's page says of its two clocks as of ``now``: met, missed (breached) or running."""
+    clock = clocks.clock_for(ticket, now)
+    return tuple(
+        "met" if d.state is SlaState.MET else "missed" if d.state is SlaState.BREACHED else "running"
+        for d in (clock.first_response, clock.resolution)
+    )
+
+
+def naive_figures(user: User, wanted: InsightFilter, grain: Grain, today: date, now: datetime | None = None) -> dict:
+    """Every figure of the dashboard for ``wanted`` (its dates set), from the raw rows; SLA as of ``now``."""
+    now = now or utcnow()
     first, last = wanted.date_from, wanted.date_to
     assert first is not None and last is not None, "the naive check needs both dates"
 
@@ -181,8 +196,11 @@ def naive_figures(user: User, wanted: InsightFilter, grain: Grain, today: date) 
 
     tickets = [t for t in db.session.scalars(scope_tickets(select(Ticket), user)) if ticket_belongs(t)]
 
-    def within(t: Ticket, limit: timedelta) -> bool:
-        return t.first_response_at is not None and t.first_response_at - t.created_at <= limit
+    outcomes = {t.id: sla_outcomes(t, now) for t in tickets}
+
+    def tally(mine: list[Ticket], target: int) -> tuple[int, int, int]:
+        found = [outcomes[t.id][target] for t in mine]
+        return found.count("met"), found.count("missed"), found.count("running")
 
     departments = []
     for department_id in {t.department_id for t in tickets}:
@@ -192,8 +210,8 @@ def naive_figures(user: User, wanted: InsightFilter, grain: Grain, today: date) 
             sum(1 for t in mine if t.status in OPEN_STATUSES),
             sum(1 for t in mine if t.sla_state == "breached"),
             sum(1 for t in mine if t.status in board.DONE_STATUSES),
-            sum(1 for t in mine if within(t, timedelta(minutes=30))),
-            sum(1 for t in mine if within(t, timedelta(hours=24))),
+            tally(mine, 0),
+            tally(mine, 1),
             mine[0].department.name,
         ))
     departments.sort(key=lambda row: (-row[1], row[7], row[0]))
@@ -214,9 +232,8 @@ def naive_figures(user: User, wanted: InsightFilter, grain: Grain, today: date) 
             return None
         return value >= target if kind == "min" else value < target
 
-    resolved = sum(1 for t in tickets if t.status in board.DONE_STATUSES)
-    answered = sum(1 for t in tickets if within(t, timedelta(hours=24)))
-    first_30 = sum(1 for t in tickets if within(t, timedelta(minutes=30)))
+    first_met, first_missed, _running = tally(tickets, 0)
+    resolution_met, resolution_missed, _running = tally(tickets, 1)
     due_actions = [
         a for a in db.session.scalars(select(ImprovementAction).options(selectinload(ImprovementAction.branches)))
         if a.deadline is not None and first <= a.deadline <= min(last, today)
@@ -225,13 +242,13 @@ def naive_figures(user: User, wanted: InsightFilter, grain: Grain, today: date) 
     completed = sum(1 for a in due_actions if a.completed_at is not None)
     negative_rate = percent(negative, len(responses))
     target_rows = {
-        "resolved": (percent(resolved, len(tickets)), resolved, len(tickets)),
-        "answered_24_h": (percent(answered, len(tickets)), answered, len(tickets)),
-        "first_response_30_min": (percent(first_30, len(tickets)), first_30, len(tickets)),
+        "first_response": (percent(first_met, first_met + first_missed), first_met, first_met + first_missed),
+        "resolution": (percent(resolution_met, resolution_met + resolution_missed), resolution_met,
+                       resolution_met + resolution_missed),
         "negative_rate": (negative_rate, negative, len(responses)),
         "actions_completed": (percent(completed, len(due_actions)), completed, len(due_actions)),
     }
-    goals = {"resolved": (98.0, "min"), "answered_24_h": (98.0, "min"), "first_response_30_min": (90.0, "min"),
+    goals = {"first_response": (90.0, "min"), "resolution": (98.0, "min"),
              "negative_rate": (5.0, "max"), "actions_completed": (95.0, "min")}
 
     return {

@@ -19,6 +19,8 @@ the raw rows, and the tests hold the two together):
 - Key issues are options of single / multiple choice questions, pooled by (question key,
   option), counted once per response; the share is of all responses in the selection.
 - Negative feedback: a response that opened a ticket.
+- SLA attainment: each ticket by its own clock, ``app.services.sla.attainment`` (the board's rule):
+  a target counts once met or overdue; the share is met / (met + missed).
 
 This module is the package's face: the page (``build``), its targets and filter links. Beside it:
 ``selection`` (a filter resolved for one user into days and branches), ``scores`` (roll-ups summed
@@ -42,7 +44,8 @@ from app.models import ImprovementAction, Questionnaire, QuestionnaireVersion, R
 from app.models.insight import action_branches
 from app.models.types import Texts
 from app.services.insight import rollups
-from app.services.sla import board
+from app.services.sla import attainment as sla_attainment
+from app.services.sla.attainment import Attainment, Tally
 from app.services.dashboard.figures import (
     branch_league,
     BranchRow,
@@ -90,6 +93,8 @@ class TargetRow:
     kind: str
     count: int
     of: int
+    #: For an SLA target: met, missed and still running (``app.services.sla.attainment``).
+    tally: Tally | None = None
 
     @property
     def met(self) -> bool | None:
@@ -117,22 +122,19 @@ def actions_completion(selection: Selection, today: date) -> tuple[int, int]:
     return int(completed or 0), int(due or 0)
 
 
-def targets(selection: Selection, departments: list[DepartmentRow], headline: Headline, today: date) -> list[TargetRow]:
-    """The brief's targets beside what the selection reached."""
-    tickets = sum(d.tickets for d in departments)
+def targets(selection: Selection, attained: Attainment, headline: Headline, today: date) -> list[TargetRow]:
+    """The brief's targets beside what the selection reached (SLA: each ticket by its own clock)."""
 
     def percent(count: int, of: int) -> float | None:
         return 100.0 * count / of if of else None
 
-    resolved = sum(d.resolved for d in departments)
-    answered = sum(d.answered_24_h for d in departments)
-    first = sum(d.first_response_30_min for d in departments)
+    def sla_row(key: str, tally: Tally, target: float) -> TargetRow:
+        return TargetRow(key, tally.share, target, "min", tally.met, tally.counted, tally)
+
     completed, due = actions_completion(selection, today)
     return [
-        TargetRow("resolved", percent(resolved, tickets), board.TARGET_RESOLVED, "min", resolved, tickets),
-        TargetRow("answered_24_h", percent(answered, tickets), board.TARGET_ANSWERED_24_H, "min", answered, tickets),
-        TargetRow("first_response_30_min", percent(first, tickets), board.TARGET_FIRST_RESPONSE_30_MIN, "min",
-                  first, tickets),
+        sla_row("first_response", attained.first_response, sla_attainment.TARGET_FIRST_RESPONSE),
+        sla_row("resolution", attained.resolution, sla_attainment.TARGET_RESOLUTION),
         TargetRow("negative_rate", headline.negative_rate, 100 * insight.NEGATIVE_RATE_TARGET, "max",
                   headline.negative, headline.responses),
         TargetRow("actions_completed", percent(completed, due), TARGET_ACTIONS_COMPLETED, "min", completed, due),
@@ -153,10 +155,10 @@ class Dashboard:
     weak: list[DimensionRow] = field(default_factory=list)
 
 
-def build(selection: Selection, today: date) -> Dashboard:
+def build(selection: Selection, today: date, now: datetime | None = None) -> Dashboard:
     days = day_sums(selection)
     headline, dimensions = headline_and_dimensions(selection, days)
-    tickets = ticket_sums(selection)
+    tickets = ticket_sums(selection, now or utcnow())
     means = {d.key: d.mean for d in dimensions if d.mean is not None}
     by_key = {d.key: d for d in dimensions}
     return Dashboard(
@@ -168,7 +170,7 @@ def build(selection: Selection, today: date) -> Dashboard:
         key_issues=key_issues(selection, headline.responses),
         departments=tickets.departments,
         categories=tickets.categories,
-        targets=targets(selection, tickets.departments, headline, today),
+        targets=targets(selection, tickets.attainment, headline, today),
         weak=[by_key[key] for key in weak_dimensions(means)],
     )
 

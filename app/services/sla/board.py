@@ -1,20 +1,16 @@
-"""The supervisor board: breached and at-risk counts, and SLA attainment against the brief's targets."""
+"""The supervisor board: breached and at-risk counts, and SLA attainment (``attainment``) per local period."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import case, func, select
 
 from app.extensions import db
-from app.models import Branch, Department, Ticket, TicketStatus, User
+from app.models import Branch, Department, Role, Ticket, TicketStatus, User
 from app.models.tickets import OPEN_STATUSES
 from app.permissions import scope_tickets
-
-#: The targets the brief's guides set for the business.
-TARGET_FIRST_RESPONSE_30_MIN = 90.0
-TARGET_ANSWERED_24_H = 98.0
-TARGET_RESOLVED = 98.0
+from app.services.sla.attainment import Attainment, attainment as attainment_of, local_days_since
 
 DONE_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
 
@@ -28,12 +24,11 @@ class RiskRow:
 
 
 @dataclass(frozen=True)
-class Attainment:
-    label: str
-    tickets: int
-    first_response_30_min: float | None
-    answered_24_h: float | None
-    resolved: float | None
+class PeriodAttainment:
+    """Attainment over the last ``days`` local days of each branch (1 = today)."""
+
+    days: int
+    attainment: Attainment
 
 
 def risk_by(user: User, group: str) -> list[RiskRow]:
@@ -56,24 +51,17 @@ def risk_by(user: User, group: str) -> list[RiskRow]:
     return [RiskRow(name, int(b or 0), int(w or 0), int(n)) for name, b, w, n in rows]
 
 
-def attainment(user: User, now: datetime, days: int, label: str) -> Attainment:
-    """Of the tickets opened in the period (0 days = today, UTC): the shares first answered within
-    30 min and within 24 h, and the share resolved or closed."""
-    since = now - timedelta(days=days) if days else now.replace(hour=0, minute=0, second=0, microsecond=0)
-    query = select(Ticket.created_at, Ticket.first_response_at, Ticket.status).where(Ticket.created_at >= since)
-    rows = db.session.execute(scope_tickets(query, user)).all()
-    total = len(rows)
+def attainment(user: User, now: datetime, days: int) -> PeriodAttainment:
+    """Of the tickets in the user's scope opened in the last ``days`` calendar days of their branch
+    (1 = today, from local midnight): first response and resolution met, missed, still running by
+    their own SLA clocks (``app.services.sla.attainment``)."""
+    query = select(Ticket.id).where(local_days_since(days, now))
+    return PeriodAttainment(days, attainment_of(scope_tickets(query, user), now))
 
-    def share(count: int) -> float | None:
-        return 100.0 * count / total if total else None
 
-    def answered_within(limit: timedelta) -> int:
-        return sum(1 for created, first, _ in rows if first is not None and first - created <= limit)
-
-    return Attainment(
-        label=label,
-        tickets=total,
-        first_response_30_min=share(answered_within(timedelta(minutes=30))),
-        answered_24_h=share(answered_within(timedelta(hours=24))),
-        resolved=share(sum(1 for *_, status in rows if status in DONE_STATUSES)),
-    )
+def zones_of(user: User) -> list[str]:
+    """The time zones of the branches whose tickets the user sees: the days the board counts in."""
+    query = select(Branch.timezone).distinct().order_by(Branch.timezone)
+    if not (user.role == Role.ADMIN or user.all_branches):
+        query = query.where(Branch.id.in_([b.id for b in user.branches] or [-1]))
+    return list(db.session.scalars(query))

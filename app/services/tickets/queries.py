@@ -20,6 +20,7 @@ from app.models.tickets import OPEN_STATUSES
 from app.models.upsert import insert_on_conflict
 from app.permissions import scope_tickets
 from app.services.insight.filters import ARG_NAMES, InsightFilter
+from app.services.sla import attainment as sla_attainment
 
 
 # --- Who may see and work what --------------------------------------------------------------
@@ -210,26 +211,40 @@ ANY_STATUS = "any"
 
 @dataclass(frozen=True)
 class TicketFilter:
-    """The tickets behind a dashboard figure: the dashboard's filter, a category, a department."""
+    """The tickets behind a dashboard or board figure: the dashboard's filter, a category, a department,
+    the last N local days of each branch, an SLA target's outcome (``app.services.sla.attainment``)."""
 
     insight: InsightFilter
     #: A category value, or "none" for tickets without one.
     category: str | None = None
     department_id: int | None = None
+    #: Opened in the last N calendar days of the ticket's branch (1 = today).
+    local_days: int | None = None
+    #: "first_response" or "resolution", with ``sla_outcome`` "met", "missed" or "running".
+    sla_target: str | None = None
+    sla_outcome: str | None = None
 
     @classmethod
     def from_args(cls, args) -> TicketFilter | None:
-        if not any(args.get(name) for name in ARG_NAMES + ("category", "department")):
+        if not any(args.get(name) for name in ARG_NAMES + FILTER_ARG_NAMES):
             return None
         category = args.get("category")
         department = args.get("department", "")
+        days = str(args.get("local_days", "")).strip()
+        days_value = int(days) if days.isascii() and days.isdigit() and len(days) <= 3 else 0
+        target, outcome = args.get("sla_target"), args.get("sla_outcome")
+        known = target in sla_attainment.TARGETS and outcome in sla_attainment.OUTCOMES
         return cls(
             insight=InsightFilter.from_args(args),
             category=category if category in {c.value for c in Category} | {"none"} else None,
             department_id=id_or_none(department),
+            local_days=days_value if 0 < days_value <= sla_attainment.MAX_LOCAL_DAYS else None,
+            sla_target=target if known else None,
+            sla_outcome=outcome if known else None,
         )
 
-    def apply(self, query, user: User):
+    def apply(self, query, user: User, now: datetime | None = None):
+        now = now or utcnow()
         query = self.insight.apply_to_tickets(query, user)
         if self.category == "none":
             query = query.where(Ticket.category.is_(None))
@@ -237,7 +252,15 @@ class TicketFilter:
             query = query.where(Ticket.category == Category(self.category))
         if self.department_id is not None:
             query = query.where(Ticket.department_id == self.department_id)
+        if self.local_days is not None:
+            query = query.where(sla_attainment.local_days_since(self.local_days, now))
+        if self.sla_target and self.sla_outcome:
+            query = query.where(sla_attainment.outcome_is(self.sla_target, self.sla_outcome, now))
         return query
+
+
+#: The query-string arguments of a ``TicketFilter`` beside the dashboard's.
+FILTER_ARG_NAMES = ("category", "department", "local_days", "sla_target", "sla_outcome")
 
 
 @dataclass(frozen=True)

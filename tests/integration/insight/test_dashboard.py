@@ -25,10 +25,9 @@ from app.models import (
     Category,
     Department,
     ImprovementAction,
+    Priority,
     Response,
     Ticket,
-    TicketSource,
-    TicketStatus,
     User,
 )
 from app.models.insight import ActionStatus
@@ -39,14 +38,12 @@ from tests.oracles.dashboard_naive import figures, naive_figures
 from app.services.insight.filters import InsightFilter
 from app.services.questionnaires.templates import create_default_questionnaire, publish_version
 from app.services.survey.plans import plan_for
+from tests import ticket_stories
 from tests.conftest import login
 
 HISTORY_DAYS = 50
 V2_WEIGHTS = {"product": 50, "service": 30, "environment": 20}
 COMMENTS = {"zh_Hans": ["排队太久了", "服务很好", "环境一般"], "en": ["Queue too long", "Lovely staff", "Too loud"]}
-#: Delays to the first answer: inside and outside 30 min and 24 h, and never.
-FIRST_RESPONSE_DELAYS = [timedelta(minutes=5), timedelta(minutes=29), timedelta(minutes=31), timedelta(hours=3),
-                         timedelta(hours=23), timedelta(hours=25), None]
 
 
 def _near(rng: random.Random, centre: int, low: int, high: int) -> int:
@@ -138,17 +135,14 @@ def seed_history(today: date, count: int = 260, seed: int = 11) -> dict:
 
 
 def add_ticket(rng, reference, branch_id, created, departments, response_id) -> Ticket:
-    delay = rng.choice(FIRST_RESPONSE_DELAYS)
-    status = rng.choice(list(TicketStatus))
-    ticket = Ticket(
-        reference_code=reference, source=TicketSource.SURVEY if response_id else TicketSource.PHONE,
-        response_id=response_id, branch_id=branch_id, department_id=rng.choice(departments).id,
-        category=rng.choice([*Category, None]), status=status, created_at=created, updated_at=created,
-        first_response_at=created + delay if delay is not None else None,
-        sla_state=rng.choice(["on_track", "warning", "breached"]),
+    """A ticket opened at ``created`` and worked at random until now through the services (replies, pauses,
+    resolutions, reopens), so its stored clocks are what production writes."""
+    actor = db.session.scalar(select(User).where(User.username == "admin"))
+    ticket = ticket_stories.open_ticket(
+        reference, branch_id, rng.choice(departments).id, created, response_id=response_id,
+        priority=rng.choice(list(Priority)), category=rng.choice([*Category, None]),
     )
-    db.session.add(ticket)
-    return ticket
+    return ticket_stories.walk(rng, ticket, actor, utcnow())
 
 
 @pytest.fixture
@@ -176,8 +170,9 @@ def compare(username: str, today: date, grain: Grain | None = None, **wanted) ->
     first = wanted.pop("date_from", today - timedelta(days=HISTORY_DAYS + 5))
     last = wanted.pop("date_to", today)
     selection = dashboard_selection.resolve(user, InsightFilter(date_from=first, date_to=last, **wanted), today, grain)
-    shown = figures(dashboard.build(selection, today))
-    expected = naive_figures(user, selection.filter, selection.grain, today)
+    now = utcnow()
+    shown = figures(dashboard.build(selection, today, now))
+    expected = naive_figures(user, selection.filter, selection.grain, today, now)
     assert rounded(shown) == rounded(expected)
     return shown
 
@@ -224,7 +219,8 @@ def test_the_history_is_rich_enough_for_the_comparison_to_mean_something(app, hi
     assert flagged["responses"] > shown["responses"], "some flagged responses are left out by default"
     assert shown["key_issues"] and shown["departments"] and len(shown["categories"]) >= 4
     assert {level for *_rest, level in shown["key_issues"]} <= {"key", "first"}
-    assert shown["targets"]["actions_completed"][2] > 0 and shown["targets"]["resolved"][2] > 0
+    assert shown["targets"]["actions_completed"][2] > 0 and shown["targets"]["resolution"][2] > 0
+    assert shown["targets"]["first_response"][2] > 0
     assert len({row[0] for row in shown["branches"]}) == 3
     assert set(shown["dimensions"]) == {"product", "service", "environment"}
     # The second version's weights are the newest: they are the index's.
