@@ -30,6 +30,9 @@ from app.models.insight import (
     AnswerRollup,
     Fishbone,
     ImprovementAction,
+    MonthlyAnswerRollup,
+    MonthlyOptionRollup,
+    MonthlyResponseRollup,
     OptionRollup,
     ResponseRollup,
     RollupDirty,
@@ -47,8 +50,8 @@ from app.models.tickets import (
 
 __all__ = [
     "AuditEntry", "JobRun", "JobStatus",
-    "ActionStatus", "AlertEpisode", "AnswerRollup", "Fishbone", "ImprovementAction", "OptionRollup",
-    "ResponseRollup", "RollupDirty",
+    "ActionStatus", "AlertEpisode", "AnswerRollup", "Fishbone", "ImprovementAction", "MonthlyAnswerRollup",
+    "MonthlyOptionRollup", "MonthlyResponseRollup", "OptionRollup", "ResponseRollup", "RollupDirty",
     "Answer", "Branch", "Department", "Dimension", "PublishedVersionError", "QrCode", "Question",
     "Questionnaire", "QuestionnaireVersion", "QuestionType", "Response", "Role", "RuleAction",
     "SkipRule", "User", "VersionStatus", "user_branches", "user_departments",

@@ -74,6 +74,55 @@ class OptionRollup(db.Model):
     customers: Mapped[int] = mapped_column(default=0)
 
 
+class MonthlyResponseRollup(db.Model):
+    """``rollup_responses`` summed over the branch's calendar month (``month``: its first day).
+
+    Kept in step by ``app.services.insight.rollups``: whenever days are rebuilt, their months are
+    summed again from the daily rows, so a month is always exactly the sum of its days.
+    """
+
+    __tablename__ = "rollup_responses_monthly"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"), primary_key=True)
+    counted: Mapped[bool] = mapped_column(primary_key=True)
+    responses: Mapped[int] = mapped_column(default=0)
+    negative: Mapped[int] = mapped_column(default=0)
+    duration_sum: Mapped[int] = mapped_column(default=0)
+
+
+class MonthlyAnswerRollup(db.Model):
+    """``rollup_answers`` summed over the branch's calendar month."""
+
+    __tablename__ = "rollup_answers_monthly"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"), primary_key=True)
+    counted: Mapped[bool] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    satisfied: Mapped[int] = mapped_column(default=0)
+    promoters: Mapped[int] = mapped_column(default=0)
+    detractors: Mapped[int] = mapped_column(default=0)
+
+
+class MonthlyOptionRollup(db.Model):
+    """``rollup_options`` summed over the branch's calendar month."""
+
+    __tablename__ = "rollup_options_monthly"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"), primary_key=True)
+    counted: Mapped[bool] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), primary_key=True)
+    option: Mapped[str] = mapped_column(String(80), primary_key=True)
+    customers: Mapped[int] = mapped_column(default=0)
+
+
 class AlertEpisode(db.Model):
     """A branch in an alert state (score drop, negative rate): notified once when it opens, closed when it ends."""
 

@@ -6,23 +6,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
-
 from app.core import insight
 from app.core.insight import IssueLevel
 from app.core.scoring import weak_dimensions
-from app.extensions import db
-from app.models import AnswerRollup, OptionRollup, QuestionType, ResponseRollup
+from app.models import QuestionType
 from app.models.types import Texts
 from app.services.dashboard.scores import (
     answer_sums,
     Context,
     context_for,
     group_sums,
+    option_sums,
     questions,
     RatingSums,
     response_sums,
-    rollup_where,
     Scores,
     scores,
 )
@@ -92,7 +89,8 @@ class IssueRow:
 class DaySums:
     """The selection's roll-ups summed per day: ratings per question, and (responses, negative).
 
-    One scan of the answer roll-ups serves the headline, the dimensions and the trend.
+    One scan of the answer roll-ups serves the headline, the dimensions and the trend. By month, a
+    whole month inside the selection is one key (its first day), read from the monthly roll-ups.
     """
 
     ratings: dict[date, dict[int, RatingSums]]
@@ -101,8 +99,10 @@ class DaySums:
 
 
 def day_sums(selection: Selection) -> DaySums:
-    ratings = group_sums(answer_sums(selection, AnswerRollup.day), 1)
-    responses = {day: (int(n or 0), int(neg or 0)) for day, n, neg in response_sums(selection, ResponseRollup.day)}
+    by_month = selection.grain == insight.Grain.MONTH
+    ratings = group_sums(answer_sums(selection, "period", whole_months=by_month), 1)
+    responses = {day: (int(n or 0), int(neg or 0))
+                 for day, n, neg in response_sums(selection, "period", whole_months=by_month)}
     return DaySums(ratings, responses, context_for(q for sums in ratings.values() for q in sums))
 
 
@@ -161,10 +161,10 @@ def trend(selection: Selection, days: DaySums | None = None) -> list[TrendPoint]
 
 def branch_league(selection: Selection, context: Context | None = None) -> list[BranchRow]:
     """Every branch of the selection, best index first (branches without ratings last)."""
-    by_branch = group_sums(answer_sums(selection, AnswerRollup.branch_id), 1)
+    by_branch = group_sums(answer_sums(selection, "branch_id"), 1)
     context = context or context_for(q for sums in by_branch.values() for q in sums)
     counts = {branch_id: (int(n or 0), int(neg or 0)) for branch_id, n, neg in
-              response_sums(selection, ResponseRollup.branch_id)}
+              response_sums(selection, "branch_id")}
     rows = [
         BranchRow(
             branch=branch, responses=counts.get(branch.id, (0, 0))[0], negative=counts.get(branch.id, (0, 0))[1],
@@ -177,10 +177,7 @@ def branch_league(selection: Selection, context: Context | None = None) -> list[
 
 def key_issues(selection: Selection, responses: int) -> list[IssueRow]:
     """Options chosen by ≥ 3 customers; first-level when ≥ 30 % of the selection's responses."""
-    r = OptionRollup
-    rows = db.session.execute(rollup_where(
-        select(r.question_id, r.option, func.sum(r.customers)).group_by(r.question_id, r.option), r, selection
-    )).all()
+    rows = option_sums(selection)
     info = questions(q for q, _, _ in rows)
     customers: dict[tuple[str, str], int] = defaultdict(int)
     texts: dict[tuple[str, str], tuple[Texts, Texts, int]] = {}

@@ -1,6 +1,7 @@
 """The dashboard's scoring: the roll-ups of a selection summed in SQL, and the scores they make.
 
-The roll-up tables are summed with GROUP BY; the rules of ``app.core.scoring`` turn the
+The roll-up tables are summed with GROUP BY (whole months from the monthly tables, the days around
+them from the daily ones: a year reads about 12 rows per branch and question instead of 365); the rules of ``app.core.scoring`` turn the
 per-question sums into CSAT, NPS, dimension means and the weighted index (see the rules in
 ``app.services.dashboard``). Alerts score a branch with the same functions.
 """
@@ -9,29 +10,91 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, or_, select, union_all
 
 from app.core.scoring import index_percent, weighted_index
 from app.extensions import db
-from app.models import AnswerRollup, Dimension, Question, QuestionType, ResponseRollup
+from app.models import (
+    AnswerRollup,
+    Dimension,
+    MonthlyAnswerRollup,
+    MonthlyOptionRollup,
+    MonthlyResponseRollup,
+    OptionRollup,
+    Question,
+    QuestionType,
+    ResponseRollup,
+)
 from app.models.types import Texts
 from app.services.dashboard.selection import Selection
+from app.services.insight import rollups
 
 
-def rollup_where(query: Select, model, selection: Selection) -> Select:
-    """``query`` on a roll-up table narrowed to the selection: its branches, days, version, counted rows."""
-    query = query.where(
-        model.branch_id.in_(selection.branch_ids or [-1]),
-        model.day >= selection.first,
-        model.day <= selection.last,
-    )
+def _narrowed(query: Select, model, selection: Selection) -> Select:
+    """``query`` on a roll-up table narrowed to the selection's branches, version and counted rows."""
+    query = query.where(model.branch_id.in_(selection.branch_ids or [-1]))
     if selection.filter.version_id:
         query = query.where(model.version_id == selection.filter.version_id)
     if not selection.filter.include_flagged:
         query = query.where(model.counted.is_(True))
     return query
+
+
+@dataclass(frozen=True)
+class Span:
+    """The selection's days as read from the roll-ups: whole calendar months from the monthly tables
+    (``months``: the first and last month's first day), the days around them from the daily ones."""
+
+    days: tuple[tuple[date, date], ...]
+    months: tuple[date, date] | None
+
+
+def span(first: date, last: date, whole_months: bool = True) -> Span:
+    """``first``…``last`` split into the whole months inside it and the days before and after them."""
+    if not whole_months:
+        return Span(((first, last),), None)
+    start = first if first.day == 1 else rollups.next_month(first)
+    end = rollups.next_month(last) if rollups.next_month(last) - timedelta(days=1) == last else rollups.month_start(last)
+    # Whole months are [start, end): start and end are firsts of months.
+    if start >= end:
+        return Span(((first, last),), None)
+    days = tuple(part for part in ((first, start - timedelta(days=1)), (end, last)) if part[0] <= part[1])
+    return Span(days, (start, rollups.month_start(end - timedelta(days=1))))
+
+
+#: Each roll-up kind: its daily and monthly table and the columns a figure may read from it.
+KINDS = {
+    "responses": (ResponseRollup, MonthlyResponseRollup, ("responses", "negative")),
+    "answers": (AnswerRollup, MonthlyAnswerRollup, ("question_id", "n", "total", "satisfied", "promoters", "detractors")),
+    "options": (OptionRollup, MonthlyOptionRollup, ("question_id", "option", "customers")),
+}
+
+
+def rollup_rows(selection: Selection, kind: str, whole_months: bool = True):
+    """The selection's roll-up rows of ``kind`` as one subquery: ``period`` (the day, or the first day of
+    a whole month read from the monthly table), ``branch_id`` and the kind's columns.
+
+    With ``whole_months`` False, every day comes from the daily table (figures by day or by week).
+    A month's row is exactly the sum of its days' rows (``app.services.insight.rollups``), so every
+    sum over the selection is the same either way.
+    """
+    daily, monthly, columns = KINDS[kind]
+    parts = []
+    where = span(selection.first, selection.last, whole_months)
+    if where.days:
+        query = select(daily.day.label("period"), daily.branch_id, *(getattr(daily, c) for c in columns)).where(
+            or_(*(and_(daily.day >= a, daily.day <= b) for a, b in where.days))
+        )
+        parts.append(_narrowed(query, daily, selection))
+    if where.months:
+        query = select(monthly.month.label("period"), monthly.branch_id, *(getattr(monthly, c) for c in columns)).where(
+            monthly.month >= where.months[0], monthly.month <= where.months[1]
+        )
+        parts.append(_narrowed(query, monthly, selection))
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery(kind)
 
 
 @dataclass
@@ -52,23 +115,34 @@ class RatingSums:
         self.detractors += int(detractors or 0)
 
 
-def answer_sums(selection: Selection, *keys) -> list[tuple]:
-    """(*keys, question_id, n, total, satisfied, promoters, detractors) summed over the selection."""
-    r = AnswerRollup
+def answer_sums(selection: Selection, *keys: str, whole_months: bool = True) -> list[tuple]:
+    """(*keys, question_id, n, total, satisfied, promoters, detractors) summed over the selection.
+
+    ``keys``: columns of ``rollup_rows`` ("period", "branch_id").
+    """
+    r = rollup_rows(selection, "answers", whole_months).c
+    group = [*(r[k] for k in keys), r.question_id]
     query = select(
-        *keys, r.question_id, func.sum(r.n), func.sum(r.total), func.sum(r.satisfied),
-        func.sum(r.promoters), func.sum(r.detractors),
-    ).group_by(*keys, r.question_id)
-    return db.session.execute(rollup_where(query, r, selection)).all()
+        *group, func.sum(r.n), func.sum(r.total), func.sum(r.satisfied), func.sum(r.promoters), func.sum(r.detractors),
+    ).group_by(*group)
+    return db.session.execute(query).all()
 
 
-def response_sums(selection: Selection, *keys) -> list[tuple]:
+def response_sums(selection: Selection, *keys: str, whole_months: bool = True) -> list[tuple]:
     """(*keys, responses, negative) summed over the selection."""
-    r = ResponseRollup
-    query = select(*keys, func.sum(r.responses), func.sum(r.negative))
-    if keys:
-        query = query.group_by(*keys)
-    return db.session.execute(rollup_where(query, r, selection)).all()
+    r = rollup_rows(selection, "responses", whole_months).c
+    group = [r[k] for k in keys]
+    query = select(*group, func.sum(r.responses), func.sum(r.negative))
+    if group:
+        query = query.group_by(*group)
+    return db.session.execute(query).all()
+
+
+def option_sums(selection: Selection) -> list[tuple]:
+    """(question_id, option, customers) summed over the selection."""
+    r = rollup_rows(selection, "options").c
+    query = select(r.question_id, r.option, func.sum(r.customers)).group_by(r.question_id, r.option)
+    return db.session.execute(query).all()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Daily roll-ups of responses for the dashboard, rebuilt by a job from the raw rows.
+"""Daily and monthly roll-ups of responses for the dashboard, rebuilt by a job from the raw rows.
 
 Whatever changes what a branch's day counts (a response processed, a quality verdict) marks that
 (branch, local day) dirty with ``mark_dirty``; the roll-up job rebuilds dirty days with
@@ -8,6 +8,11 @@ or after a crash half way, leaves the same rows.
 A day is the branch's calendar day (its time zone): the day its customers lived. Date ranges on
 roll-ups therefore mean "these days in each branch's own time zone"; ``local_days_condition`` is
 the same rule for queries on raw rows (the lists the dashboard links to).
+
+Beside each daily table is a monthly one (the branch's calendar month, keyed by its first day), so a
+year reads a dozen rows per branch instead of 365. Months are never computed from the raw rows: every
+rebuild of days sums the months they fall in again from the daily rows (``_resum_months``), so a
+month is always exactly the sum of its days, and whatever keeps the days right keeps the months right.
 """
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, delete, exists, false, func, insert, or_, select
+from sqlalchemy import ColumnElement, Date, and_, delete, exists, false, func, insert, literal, or_, select
 
 from app.core.clock import utcnow
 from app.core.scoring import NpsCategory, nps_category
@@ -26,6 +31,9 @@ from app.models import (
     Answer,
     AnswerRollup,
     Branch,
+    MonthlyAnswerRollup,
+    MonthlyOptionRollup,
+    MonthlyResponseRollup,
     OptionRollup,
     Question,
     QuestionType,
@@ -41,9 +49,15 @@ from app.services.insight.filters import counted_in_scores
 CSAT_SATISFIED_FROM = 4
 RATED_TYPES = (QuestionType.CSAT, QuestionType.NPS)
 CHOICE_TYPES = (QuestionType.SINGLE, QuestionType.MULTIPLE)
-#: rebuild_all reads a branch this many days at a time (bounded memory on a year of data).
-REBUILD_CHUNK_DAYS = 31
 ROLLUP_MODELS = (ResponseRollup, AnswerRollup, OptionRollup)
+#: Each daily table's monthly twin, with the columns that tell its rows apart beyond (month, branch,
+#: version, counted) and the columns summed.
+MONTHLY = (
+    (ResponseRollup, MonthlyResponseRollup, (), ("responses", "negative", "duration_sum")),
+    (AnswerRollup, MonthlyAnswerRollup, ("question_id",), ("n", "total", "satisfied", "promoters", "detractors")),
+    (OptionRollup, MonthlyOptionRollup, ("question_id", "option"), ("customers",)),
+)
+MONTHLY_MODELS = tuple(monthly for _daily, monthly, _keys, _sums in MONTHLY)
 
 
 def local_day(moment: datetime, timezone: str) -> date:
@@ -57,6 +71,15 @@ def day_bounds(first: date, last: date, timezone: str) -> tuple[datetime, dateti
     start = datetime.combine(first, time(), zone)
     end = datetime.combine(last + timedelta(days=1), time(), zone)
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    """The first day of the month after ``day``'s."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def mark_dirty(branch_id: int, day: date) -> None:
@@ -145,7 +168,28 @@ def rebuild_days(branch_id: int, first: date, last: date) -> int:
         dict(zip(common + ("question_id", "option", "customers"), key + (customers,)))
         for key, customers in options.items()
     ])
+    _resum_months(branch_id, first, last)
     return sum(sums[0] for sums in responses.values())
+
+
+def _resum_months(branch_id: int, first: date, last: date) -> None:
+    """Sum again, from the daily rows, the branch's months that hold any of the days first…last."""
+    month = month_start(first)
+    while month <= last:
+        after = next_month(month)
+        for daily, monthly, keys, sums in MONTHLY:
+            db.session.execute(delete(monthly).where(monthly.branch_id == branch_id, monthly.month == month))
+            group = [daily.version_id, daily.counted, *(getattr(daily, k) for k in keys)]
+            source = (
+                select(literal(month, Date), literal(branch_id), *group,
+                       *(func.sum(getattr(daily, c)) for c in sums))
+                .where(daily.branch_id == branch_id, daily.day >= month, daily.day < after)
+                .group_by(*group)
+            )
+            db.session.execute(insert(monthly).from_select(
+                ["month", "branch_id", "version_id", "counted", *keys, *sums], source
+            ))
+        month = after
 
 
 def _day_finder(first: date, last: date, timezone: str):
@@ -219,13 +263,13 @@ def rebuild_all(branch_ids: Iterable[int] | None = None, progress=None) -> int:
             )
         ).one()
         db.session.execute(delete(RollupDirty).where(RollupDirty.branch_id == branch_id))
-        for model in ROLLUP_MODELS:
+        for model in ROLLUP_MODELS + MONTHLY_MODELS:
             db.session.execute(delete(model).where(model.branch_id == branch_id))
         if first_at is None:
             continue
         day, last = local_day(first_at, timezone), local_day(last_at, timezone)
-        while day <= last:
-            chunk_end = min(last, day + timedelta(days=REBUILD_CHUNK_DAYS - 1))
+        while day <= last:  # a calendar month at a time: bounded memory, and each month summed once
+            chunk_end = min(last, next_month(day) - timedelta(days=1))
             total += rebuild_days(branch_id, day, chunk_end)
             day = chunk_end + timedelta(days=1)
         if progress is not None:
