@@ -195,7 +195,7 @@ def test_an_admin_sets_a_branch_burst_and_bad_numbers_are_refused_in_place(app, 
     refused = client.post(url, data={"csrf_token": csrf_token(page), "min_negative": "0", "min_share_percent": "150",
                                      "window_minutes": "20"})
     assert refused.status_code == 422
-    assert refused.get_data(as_text=True).count('role="alert"') == 2 and 'value="20"' in refused.get_data(as_text=True)
+    assert refused.get_data(as_text=True).count('class="error" role="alert"') == 2 and 'value="20"' in refused.get_data(as_text=True)
     saved = client.post(url, data={"csrf_token": csrf_token(page), "min_negative": "4", "min_share_percent": "",
                                    "window_minutes": "20"})
     assert saved.status_code == 303
