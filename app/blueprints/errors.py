@@ -5,18 +5,26 @@ config shows in the page's #request-error without swapping anything else: a note
 a filled form stay as they were. Signing in: a page the person navigates to with htmx is sent to
 the sign-in page (HX-Redirect); a change they sent, or a poll of an open page, is answered 401 in
 place instead, so an expired session never takes away what they typed.
+
+The database away for a moment (a restart, a fail-over, a full pool) is 503 with Retry-After and a
+page that says whether what the person sent was saved (a commit in this request) and, when it was
+not, sends it again with one tap (the no-JS path; htmx keeps it in the page). The survey adds its own
+words (app/blueprints/survey.py).
 """
 from __future__ import annotations
 
 import logging
 from urllib.parse import urlsplit
 
-from flask import Flask, render_template, request, url_for
+from flask import Flask, g, has_request_context, render_template, request, url_for
 from flask_htmx import make_response as htmx_response
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import htmx, login_manager
+from app.extensions import db, htmx, login_manager
+from app.models.availability import database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +39,17 @@ def _current_page() -> str | None:
         return None
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "") if parts.path.startswith("/") else None
+
+
+#: What a 503 asks the browser to wait: a PostgreSQL restart is back within about this.
+RETRY_AFTER_SECONDS = 30
+
+
+@event.listens_for(db.session, "after_commit")
+def _remember_commit(_session) -> None:
+    """A 503 after this request committed says what was sent was saved (and offers no second send)."""
+    if has_request_context():
+        g.database_committed = True
 
 
 def _in_place(code: int, **context):
@@ -52,15 +71,13 @@ def register_error_handlers(app: Flask) -> None:
             return _in_place(error.code or 500)
         return render_template("errors/error.html", code=error.code, name=error.name), error.code
 
+    @app.errorhandler(SQLAlchemyError)
+    def database_error(error: SQLAlchemyError):
+        return answer_database_error(error)
+
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        from app.extensions import db
-
-        db.session.rollback()
-        if htmx:
-            return _in_place(500)
-        return render_template("errors/error.html", code=500, name="Internal Server Error"), 500
+        return _unexpected(error)
 
     @login_manager.unauthorized_handler
     def sign_in_first():
@@ -72,3 +89,46 @@ def register_error_handlers(app: Flask) -> None:
         from flask import redirect
 
         return redirect(target)
+
+
+def _unexpected(error: BaseException):
+    log.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
+    _roll_back()
+    if htmx:
+        return _in_place(500)
+    return render_template("errors/error.html", code=500, name="Internal Server Error"), 500
+
+
+def _roll_back() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection may be gone with the database
+        log.warning("rollback after a database error failed too", exc_info=True)
+
+
+def answer_database_error(error: SQLAlchemyError, survey: str | None = None):
+    """503 when the database is away for a moment (else the 500 of a bug).
+
+    ``survey``: what the survey knows of the customer's answers ("submitted", "saved", "draft",
+    "not_saved"); the page says it in the customer's words.
+    """
+    if not database_unavailable(error):
+        return _unexpected(error)
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, error.__class__.__name__,
+                exc_info=error)
+    _roll_back()
+    if "_login_user" not in g:  # the page must not ask the database for the user (templates, the language)
+        g._login_user = login_manager.anonymous_user()
+    posted = request.method == "POST"
+    saved = posted and bool(g.get("database_committed"))
+    resend = None
+    if posted and not saved and not htmx and not request.files:
+        resend = list(request.form.items(multi=True))
+    context = {"saved": saved, "posted": posted, "resend": resend, "survey": survey, "in_place": bool(htmx)}
+    if htmx:
+        html, code = _in_place(503, **context)
+    else:
+        html, code = render_template(
+            "survey/unavailable_now.html" if survey else "errors/unavailable.html", code=503, **context
+        ), 503
+    return html, code, {"Retry-After": str(RETRY_AFTER_SECONDS)}

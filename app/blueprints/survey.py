@@ -9,7 +9,9 @@ from datetime import datetime, timezone
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_htmx import make_response as htmx_response
 from jinja2_fragments.flask import render_block
+from sqlalchemy.exc import SQLAlchemyError
 
+from app.blueprints.errors import answer_database_error
 from app.core.quality import source_key
 from app.extensions import db, htmx, limiter
 from app.forms.survey import KEY_PATTERN, build_step_form
@@ -88,6 +90,24 @@ def no_store(response):
             secure=current_app.config["LOOPDESK_FORCE_HTTPS"],
         )
     return response
+
+
+@bp.errorhandler(SQLAlchemyError)
+def database_error(error: SQLAlchemyError):
+    """The database away (503): the page says what became of the customer's answers."""
+    return answer_database_error(error, survey=_answers_kept())
+
+
+def _answers_kept() -> str:
+    """"submitted", "saved" (this step was committed), "not_saved" (it was not: send it again),
+    "draft" (earlier steps are stored) or "none"."""
+    token = (request.view_args or {}).get("token", "")
+    if request.method == "POST":
+        return "saved" if g.get("database_committed") else "not_saved"
+    done = session.get("thanks") or {}
+    if request.endpoint == "survey.thanks" and done.get("token") == token:
+        return "submitted"
+    return "draft" if token in session.get("drafts", {}) else "none"
 
 
 def _drafts() -> dict:
