@@ -16,7 +16,7 @@ from app.permissions import role_required
 from app.services.sla import clocks, refreshes
 from app.services.tickets import queries
 from app.services import tickets as ticket_service
-from app.services.tickets import opening
+from app.services.tickets import opening, search
 from app.services.tickets.errors import StaleTicket, TicketError
 
 bp = Blueprint("tickets", __name__, url_prefix="/staff")
@@ -68,7 +68,9 @@ def queue():
         "risk": request.args.get("risk") if request.args.get("risk") in ("at_risk", "breached") else None,
         "order": _queue_order(),
     }
-    rows = queries.queue(
+    query = request.args.get("q", "").strip()[:search.MAX_QUERY]
+    found = search.search(current_user, query) if query else None
+    rows = [] if found is not None else queries.queue(
         current_user,
         mine=filters["view"] == "mine",
         status=filters["status"],
@@ -81,6 +83,8 @@ def queue():
     )
     context = {
         "tickets": rows,
+        "query": query,
+        "found": found,
         "filters": filters,
         "orders": labels.QUEUE_ORDER_LABELS if queries.may_choose_order(current_user) else None,
         "branches": queries.branches_in_scope(current_user),

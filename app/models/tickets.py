@@ -5,12 +5,13 @@ import enum
 import secrets
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import DDL, JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.core.clock import utcnow
 from app.extensions import db
 from app.models.branches import Branch
+from app.models.dialect_only import postgresql_only
 from app.models.people import Department, User
 from app.models.responses import Response
 from app.models.types import UtcDateTime
@@ -61,6 +62,11 @@ class Ticket(db.Model):
     __table_args__ = (
         Index("ix_tickets_queue", "department_id", "status", "next_deadline_at"),
         Index("ix_tickets_branch_status", "branch_id", "status"),
+        #: PostgreSQL: LIKE / ILIKE '%…%' on the searchable text through trigrams (pg_trgm). SQLite scans.
+        postgresql_only(Index(
+            "ix_tickets_search_text_trgm", "search_text",
+            postgresql_using="gin", postgresql_ops={"search_text": "gin_trgm_ops"},
+        )),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,6 +92,9 @@ class Ticket(db.Model):
     contact_name: Mapped[str | None] = mapped_column(String(80))
     contact_phone: Mapped[str | None] = mapped_column(String(32))
     contact_email: Mapped[str | None] = mapped_column(String(255))
+    #: What staff find the ticket by (app/core/ticket_search.searchable_text): code, phone digits, e-mail,
+    #: name, subject, description, replies, notes and calls, folded. Kept by app/services/tickets/search.refresh.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -117,6 +126,12 @@ class Ticket(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+
+
+#: The trigram index's operator class comes with pg_trgm; a schema made from the models (tests) creates it first.
+event.listen(
+    Ticket.__table__, "before_create", DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql")
+)
 
 
 class TicketEvent(db.Model):

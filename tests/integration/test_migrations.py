@@ -8,6 +8,7 @@ from flask_migrate import downgrade, upgrade
 
 from app import create_app
 from app.extensions import db
+from app.models.dialect_only import include_object
 from tests.conftest import PG_URL, checkout_tag
 
 
@@ -30,7 +31,9 @@ def test_migrations_match_the_models_and_downgrade_cleanly(empty_database_url):
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_object": include_object(connection.dialect.name)}
+            )
             assert compare_metadata(context, db.metadata) == []
         downgrade(revision="base")
         with db.engine.connect() as connection:

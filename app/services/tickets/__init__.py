@@ -16,7 +16,8 @@ run once more on the fresh row.
 
 This module is the package's face: working a ticket (claim, assign, reply, note, call, status,
 priority, department). Beside it: ``opening`` (a ticket from a negative response or from staff),
-``queries`` (scope, the staff queue, who has a ticket open), ``errors`` (the refusals and input
+``queries`` (scope, the staff queue, who has a ticket open), ``search`` (finding a ticket by code, phone or
+words, and its searchable text), ``errors`` (the refusals and input
 limits), ``customer_status`` (what the customer may see of their ticket).
 """
 from __future__ import annotations
@@ -35,7 +36,7 @@ from app.core.clock import utcnow
 from app.extensions import db
 from app.models import Department, Priority, Ticket, TicketEvent, TicketStatus, User
 from app.services.sla import clocks as sla_clocks
-from app.services.tickets import queries
+from app.services.tickets import queries, search
 from app.services.tickets.errors import (
     EmptyBody,
     ForbiddenTransition,
@@ -251,7 +252,9 @@ def _message(ticket: Ticket, actor: User, kind: str, body: str, at: datetime) ->
     """A reply, note or call; a reply or call is the first response when none came before."""
     if kind in ("reply", "call") and ticket.first_response_at is None:
         ticket.first_response_at = at
-    return _event(ticket, actor, kind, at, body=body, visible_to_customer=kind == "reply")
+    event = _event(ticket, actor, kind, at, body=body, visible_to_customer=kind == "reply")
+    search.refresh(ticket)
+    return event
 
 
 def _set_assignee(ticket: Ticket, actor: User, assignee: User | None, at: datetime) -> list[TicketEvent]:

@@ -28,7 +28,7 @@ from app.models.tickets import new_customer_secret
 from app.models.upsert import insert_on_conflict
 from app.services import routing as routing_rules
 from app.services.sla import clocks as sla_clocks
-from app.services.tickets import queries
+from app.services.tickets import queries, search
 from app.services.survey.plans import plan_for, SurveyPlan
 from app.services.tickets.errors import EmptyBody, InvalidValue, MAX_BODY, MAX_SUBJECT, OutOfScope, parse_choice
 
@@ -180,8 +180,10 @@ def _unused_reference_code() -> str:
 
 
 def _opened(ticket: Ticket, actor: User | None, now: datetime) -> None:
-    """The "created" event (its new value is the first status, for the SLA's status history), then the clocks."""
+    """The "created" event (its new value is the first status, for the SLA's status history), the searchable
+    text, then the clocks."""
     db.session.add(TicketEvent(ticket=ticket, at=now, actor=actor, kind="created", new_value=str(ticket.status)))
+    search.refresh(ticket)
     sla_clocks.refresh_deadlines(ticket, now)
     db.session.flush()
 

@@ -1,0 +1,104 @@
+"""Finding a ticket from the queue: by reference code, phone, e-mail or words, within the user's scope.
+
+Every ticket keeps ``Ticket.search_text`` (app/core/ticket_search.searchable_text), rebuilt by
+``refresh`` whenever what it holds changes: when the ticket opens and with each reply, note or
+call (``app.services.tickets``). It is one column because notes live in another table and the
+phone's digits and the folding are Python's. PostgreSQL finds ILIKE '%…%' on it through a
+pg_trgm GIN index; SQLite scans it with LIKE. A code is also compared with ``reference_code``
+itself (unique index), so "e5v ynd" finds LD-E5VYND.
+
+The results are scoped by ``app.permissions.scope_tickets`` like the queue, over every status
+and assignee: a customer calls about a resolved ticket too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.core.ticket_search import MAX_QUERY, SearchQuery, Snippet, like_pattern, searchable_text, snippet
+from app.extensions import db
+from app.models import Ticket, TicketEvent, User
+from app.models.tickets import OPEN_STATUSES
+from app.permissions import scope_tickets
+
+#: The events whose bodies are searched: what was said to, by or about the customer.
+SEARCHED_KINDS = ("reply", "note", "call")
+#: A search shows at most this many tickets (the code or phone a customer reads out finds one).
+LIMIT = 50
+
+
+def refresh(ticket: Ticket) -> None:
+    """Rebuild the ticket's searchable text from its fields and its replies, notes and calls (flushed or not)."""
+    bodies = [event.body for event in ticket.events if event.kind in SEARCHED_KINDS]
+    ticket.search_text = searchable_text(
+        reference_code=ticket.reference_code,
+        contact_phone=ticket.contact_phone,
+        contact_email=ticket.contact_email,
+        contact_name=ticket.contact_name,
+        subject=ticket.subject,
+        description=ticket.description,
+        bodies=bodies,
+    )
+
+
+@dataclass(frozen=True)
+class Found:
+    ticket: Ticket
+    #: What matched, when it was words; None for a code or a phone number.
+    snippet: Snippet | None
+
+
+def search(user: User, query: str | None, limit: int = LIMIT) -> list[Found]:
+    """Tickets in the user's scope that the query finds: an exact code first, then open ones, newest first."""
+    parsed = SearchQuery.parse(query)
+    if parsed.is_empty:
+        return []
+    matches = []
+    if parsed.reference_code:
+        matches.append(Ticket.reference_code == parsed.reference_code)
+    if parsed.phone:
+        matches.append(_contains(parsed.phone))
+    if parsed.words:
+        matches.append(and_(*(_contains(word) for word in parsed.words)))
+    exact = Ticket.reference_code == parsed.reference_code if parsed.reference_code else None
+    order = [case((exact, 0), else_=1)] if exact is not None else []
+    statement = (
+        select(Ticket)
+        .where(or_(*matches))
+        .options(
+            joinedload(Ticket.branch),
+            joinedload(Ticket.department),
+            joinedload(Ticket.assignee),
+        )
+        .order_by(*order, case((Ticket.status.in_(OPEN_STATUSES), 0), else_=1), Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(limit)
+    )
+    tickets = list(db.session.scalars(scope_tickets(statement, user)))
+    bodies = _bodies([ticket.id for ticket in tickets]) if parsed.words else {}
+    return [Found(ticket, _snippet(ticket, bodies.get(ticket.id, []), parsed)) for ticket in tickets]
+
+
+def _bodies(ticket_ids: list[int]) -> dict[int, list[str]]:
+    """The searched events' bodies of these tickets, newest first (one query)."""
+    bodies: dict[int, list[str]] = {}
+    rows = db.session.execute(
+        select(TicketEvent.ticket_id, TicketEvent.body)
+        .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.kind.in_(SEARCHED_KINDS))
+        .order_by(TicketEvent.id.desc())
+    )
+    for ticket_id, body in rows:
+        bodies.setdefault(ticket_id, []).append(body or "")
+    return bodies
+
+
+def _contains(fragment: str):
+    """The folded searchable text holds ``fragment``: ILIKE on PostgreSQL (the trigram index), LIKE on SQLite."""
+    return Ticket.search_text.ilike(like_pattern(fragment), escape="\\")
+
+
+def _snippet(ticket: Ticket, bodies: list[str], query: SearchQuery) -> Snippet | None:
+    if not query.words:
+        return None
+    return snippet([ticket.subject, ticket.description, *bodies, ticket.contact_name, ticket.contact_email], query)
