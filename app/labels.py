@@ -56,6 +56,7 @@ AUDIT_ACTION_LABELS = {
     "update": _l("Changed"),
     "delete": _l("Removed"),
     "publish": _l("Published"),
+    "copy": _l("Copied"),
     "archive": _l("Archived"),
     "restore": _l("Restored"),
     "activate": _l("Activated"),

@@ -153,7 +153,7 @@ def _fill_texts(form: Form, prefix: str, texts: Mapping[str, str] | None) -> Non
         form[f"{prefix}_{lang}"].data = (texts or {}).get(lang, "")
 
 
-class NewQuestionnaireForm(LoopdeskForm):
+class _CodeAndNameForm(LoopdeskForm):
     code = StringField(
         _l("Code (short, for links and exports)"),
         validators=[
@@ -163,6 +163,12 @@ class NewQuestionnaireForm(LoopdeskForm):
     )
     name_zh_Hans = StringField(_l("Name in Chinese"), validators=[Length(max=200)])
     name_en = StringField(_l("Name in English"), validators=[Length(max=200)])
+
+    def name(self) -> dict[str, str]:
+        return _texts(self, "name")
+
+
+class NewQuestionnaireForm(_CodeAndNameForm):
     start = RadioField(
         _l("Start from"),
         choices=[
@@ -176,8 +182,22 @@ class NewQuestionnaireForm(LoopdeskForm):
         if self.start.data == "blank" and not any(self.name().values()):
             field.errors.append(_l("Give the questionnaire a name in at least one language."))
 
-    def name(self) -> dict[str, str]:
-        return _texts(self, "name")
+
+class CopyQuestionnaireForm(_CodeAndNameForm):
+    """A copy needs its own code and name; the form starts with the original's name marked as a copy."""
+
+    def validate_name_zh_Hans(self, field) -> None:
+        if not any(self.name().values()):
+            field.errors.append(_l("Give the questionnaire a name in at least one language."))
+
+    @classmethod
+    def of(cls, questionnaire) -> CopyQuestionnaireForm:
+        form = cls(formdata=None)
+        form.code.data = f"{questionnaire.code}-copy"[:40]
+        names = questionnaire.name or {}
+        form.name_zh_Hans.data = f"{names['zh_Hans']}（副本）" if names.get("zh_Hans") else ""
+        form.name_en.data = f"{names['en']} (copy)" if names.get("en") else ""
+        return form
 
 
 class SettingsForm(LoopdeskForm):

@@ -5,7 +5,7 @@ audit log and flushes; the view commits. A change the admin can fix raises ``ref
 with the problems at the form's fields; any change to a published version raises
 ``PublishedVersionError`` before touching it (the model's flush guard stays behind that).
 
-``settings`` (a questionnaire as a whole: create, name and window, targeting, archive),
+``settings`` (a questionnaire as a whole: create, copy, name and window, targeting, archive),
 ``versions`` (a new draft, texts, publish), ``dimensions``, ``questions``, ``skip_rules``,
 ``queries`` (reading for the builder, and a version as the pure checks of ``app.core`` read it),
 ``refusals``, ``templates`` (the brief's default questionnaire in zh-Hans and en).

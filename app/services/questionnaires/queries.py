@@ -42,6 +42,11 @@ def open_draft(questionnaire: Questionnaire) -> QuestionnaireVersion | None:
     return next((v for v in questionnaire.versions if not v.is_published), None)
 
 
+def version_to_copy(questionnaire: Questionnaire) -> QuestionnaireVersion:
+    """The version customers answer now, else (nothing published yet) the newest one."""
+    return questionnaire.current_version or max(questionnaire.versions, key=lambda v: v.number)
+
+
 def ordered_questions(version: QuestionnaireVersion) -> list[Question]:
     """In the order customers meet them: by step, then position."""
     return sorted(version.questions, key=lambda q: (q.step, q.position))

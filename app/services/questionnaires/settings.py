@@ -1,4 +1,4 @@
-"""A questionnaire as a whole: creating it, its name and dates, which branches it targets, archiving."""
+"""A questionnaire as a whole: creating or copying it, its name and dates, which branches it targets, archiving."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -9,10 +9,10 @@ from app.extensions import db
 from app.models import Branch, Questionnaire, QuestionnaireVersion, User
 from app.models.types import Texts
 from app.services import audit
-from app.services.questionnaires.queries import code_taken
+from app.services.questionnaires.queries import code_taken, version_to_copy
 from app.services.questionnaires.refusals import Refused
 from app.services.questionnaires.templates import create_default_questionnaire
-from app.services.questionnaires.versions import customers_see_it_now, VERSION_FIELDS, version_label
+from app.services.questionnaires.versions import copy_version, customers_see_it_now, VERSION_FIELDS, version_label
 
 QUESTIONNAIRE_FIELDS = ("code", "name", "starts_at", "ends_at", "target_regions", "target_branches", "archived_at")
 
@@ -34,6 +34,32 @@ def create_questionnaire(actor: User, code: str, name: Texts, from_template: boo
                                                       "template": "default" if from_template else None})
     version = questionnaire.versions[0]
     audit.record(actor, "create", version, after=audit.values(version, VERSION_FIELDS), label=version_label(version))
+    return questionnaire
+
+
+def copy_questionnaire(actor: User, original: Questionnaire, code: str, name: Texts) -> Questionnaire:
+    """A new questionnaire with every setting of ``original``: its window and targeting, and as version 1
+    (a draft: nothing reaches customers until it is published) a copy of ``version_to_copy``.
+
+    The copy shares nothing with the original: editing one never changes the other. QR codes pinned
+    to the original stay pinned to it.
+    """
+    if code_taken(code):
+        raise Refused([Problem("code", "code_taken")])
+    source = version_to_copy(original)
+    questionnaire = Questionnaire(
+        code=code, name=dict(name), starts_at=original.starts_at, ends_at=original.ends_at,
+        target_regions=list(original.target_regions or []), target_branches=list(original.target_branches),
+    )
+    copy_version(source, questionnaire, 1)
+    db.session.add(questionnaire)
+    db.session.flush()
+    audit.record(actor, "copy", questionnaire, after={
+        **audit.values(questionnaire, QUESTIONNAIRE_FIELDS), "copied_from": f"{original.code} v{source.number}",
+    })
+    version = questionnaire.versions[0]
+    audit.record(actor, "create", version, after={**audit.values(version, VERSION_FIELDS), "copied_from": version_label(source)},
+                 label=version_label(version))
     return questionnaire
 
 

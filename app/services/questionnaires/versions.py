@@ -9,6 +9,7 @@ from app.models import (
     Dimension,
     PublishedVersionError,
     Question,
+    Questionnaire,
     QuestionnaireVersion,
     SkipRule,
     User,
@@ -43,6 +44,17 @@ def new_draft_from(actor: User, version: QuestionnaireVersion) -> tuple[Question
     if existing is not None:
         return existing, False
     number = max(v.number for v in questionnaire.versions) + 1
+    draft = copy_version(version, questionnaire, number)
+    db.session.add(draft)
+    db.session.flush()
+    audit.record(actor, "create", draft, after={**audit.values(draft, VERSION_FIELDS), "copied_from": version.number},
+                 label=version_label(draft))
+    return draft, True
+
+
+def copy_version(version: QuestionnaireVersion, questionnaire: Questionnaire, number: int) -> QuestionnaireVersion:
+    """A draft of ``questionnaire`` with everything ``version`` holds: languages, texts, dimensions and
+    their weights, questions with the same keys and options, skip rules (between the copied questions)."""
     draft = QuestionnaireVersion(
         questionnaire=questionnaire,
         number=number,
@@ -71,11 +83,7 @@ def new_draft_from(actor: User, version: QuestionnaireVersion) -> tuple[Question
                  action=r.action, target=questions[r.target_question_id])
         for r in version.rules
     ]
-    db.session.add(draft)
-    db.session.flush()
-    audit.record(actor, "create", draft, after={**audit.values(draft, VERSION_FIELDS), "copied_from": version.number},
-                 label=version_label(draft))
-    return draft, True
+    return draft
 
 
 def update_texts(actor: User, version: QuestionnaireVersion, languages: Sequence[str], title: Texts,

@@ -4,7 +4,7 @@ Plain forms with Post/Redirect/Get; moving and removing questions is htmx-enhanc
 questions block is swapped). A published version is shown read-only, and every route that
 would change one refuses with a message instead (the model's flush guard stays behind that).
 
-One module per concern: ``questionnaire`` (the list, a new one, its page, name and window,
+One module per concern: ``questionnaire`` (the list, a new one, a copy, its page, name and window,
 targeting, archive), ``versions`` (a new draft, the editor, texts, dimensions, publish, preview),
 ``questions``, ``skip_rules``; ``editor`` renders the version editor they share and ``shared``
 holds the loading from the URL, the published-version guard and Post/Redirect/Get. The URL map
@@ -28,6 +28,7 @@ URLS = [
     ("/", "index", questionnaire.index, GET, {}),
     ("/new", "new", questionnaire.new, BOTH, {}),
     ("/<id:qid>", "show", questionnaire.show, GET, {}),
+    ("/<id:qid>/copy", "copy", questionnaire.copy, BOTH, {}),
     ("/<id:qid>/settings", "settings", questionnaire.settings, POST, {}),
     ("/<id:qid>/targeting", "targeting", questionnaire.targeting, POST, {}),
     ("/<id:qid>/archive", "archive", questionnaire.set_archived, POST, {"archived": True}),

@@ -1,4 +1,4 @@
-"""A questionnaire as a whole: the list, a new one, its page, name and active window, targeting, archiving."""
+"""A questionnaire as a whole: the list, a new one, a copy, its page, name and active window, targeting, archiving."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -9,7 +9,13 @@ from sqlalchemy import select
 from app.blueprints.admin.questionnaires.shared import apply, editor_url, questionnaire_or_404
 from app.core.clock import utcnow
 from app.extensions import db
-from app.forms.admin_questionnaires import ActionForm, NewQuestionnaireForm, SettingsForm, TargetingForm
+from app.forms.admin_questionnaires import (
+    ActionForm,
+    CopyQuestionnaireForm,
+    NewQuestionnaireForm,
+    SettingsForm,
+    TargetingForm,
+)
 from app.models import Branch, Questionnaire
 from app.services.questionnaires import queries, settings as questionnaires_settings
 
@@ -43,6 +49,23 @@ def new():
     if not done:
         return render_template("admin/questionnaires/new.html", form=form), 422
     flash(_("Questionnaire created. Version 1 is a draft: add questions, then publish it."))
+    return redirect(editor_url(questionnaire.id, questionnaire.versions[0].id), 303)
+
+
+def copy(qid: int):
+    """Copy as a new questionnaire: every setting, and the version customers answer as a new draft."""
+    original = questionnaire_or_404(qid)
+    source = queries.version_to_copy(original)
+    form = CopyQuestionnaireForm() if request.method == "POST" else CopyQuestionnaireForm.of(original)
+    if request.method == "GET":
+        return render_template("admin/questionnaires/copy.html", form=form, questionnaire=original, source=source)
+    done, questionnaire = apply(form, lambda: questionnaires_settings.copy_questionnaire(
+        current_user, original, form.code.data.strip(), form.name()
+    ))
+    if not done:
+        return render_template("admin/questionnaires/copy.html", form=form, questionnaire=original, source=source), 422
+    flash(_("Copied from version %(n)d. The copy's version 1 is a draft: nothing reaches customers until you publish it.",
+            n=source.number))
     return redirect(editor_url(questionnaire.id, questionnaire.versions[0].id), 303)
 
 
