@@ -1,6 +1,7 @@
 """Command-line entry points: `flask demo`, `flask create-admin`, `flask jobs …`."""
 from __future__ import annotations
 
+import logging
 import time
 
 import click
@@ -8,6 +9,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
+
+log = logging.getLogger(__name__)
 
 jobs_cli = AppGroup("jobs", help="Background jobs: RQ worker, scheduler and sweeps.")
 
@@ -67,37 +70,38 @@ def create_admin(username: str, password: str, email: str | None, display_name: 
 @jobs_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker(burst: bool) -> None:
-    """Run an RQ worker for REDIS_URL."""
-    from rq import Worker
-
+    """Run an RQ worker for REDIS_URL (it waits for Redis through an outage and carries on)."""
     from app.jobs import queue
+    from app.jobs.runner import run_worker
 
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: jobs run in process, no worker is needed")
-    q = queue()
-    Worker([q], connection=q.connection).work(burst=burst, with_scheduler=True)
+    run_worker(queue(), burst=burst)
 
 
 @jobs_cli.command("cron")
 def cron() -> None:
-    """Run RQ's cron scheduler: enqueue the periodic sweeps."""
-    from rq.cron import CronScheduler
-
-    from app.jobs import queue
+    """Run RQ's cron scheduler: enqueue the periodic sweeps (through a Redis outage too)."""
+    from app.jobs import HAND_OVER_SECONDS, hand_over_held, queue
     from app.jobs.alerts import INTERVAL_SECONDS as ALERT_INTERVAL, sweep_alerts
     from app.jobs.insight import sweep_rollups
     from app.jobs.responses import sweep_unprocessed
+    from app.jobs.runner import run_cron
     from app.jobs.sla import sweep_sla
 
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: use `flask jobs sweep --every 60`")
     jobs = queue()
-    scheduler = CronScheduler(connection=jobs.connection)
-    scheduler.register(sweep_unprocessed, queue_name=jobs.name, interval=60)
-    scheduler.register(sweep_rollups, queue_name=jobs.name, interval=60)
-    scheduler.register(sweep_sla, queue_name=jobs.name, interval=current_app.config["LOOPDESK_SLA_SWEEP_SECONDS"])
-    scheduler.register(sweep_alerts, queue_name=jobs.name, interval=ALERT_INTERVAL)
-    scheduler.start()
+    sla_seconds = current_app.config["LOOPDESK_SLA_SWEEP_SECONDS"]
+
+    def register(scheduler) -> None:
+        scheduler.register(hand_over_held, queue_name=jobs.name, interval=HAND_OVER_SECONDS)
+        scheduler.register(sweep_unprocessed, queue_name=jobs.name, interval=60)
+        scheduler.register(sweep_rollups, queue_name=jobs.name, interval=60)
+        scheduler.register(sweep_sla, queue_name=jobs.name, interval=sla_seconds)
+        scheduler.register(sweep_alerts, queue_name=jobs.name, interval=ALERT_INTERVAL)
+
+    run_cron(jobs.connection, register)
 
 
 @jobs_cli.command("sweep")
@@ -105,28 +109,39 @@ def cron() -> None:
 def sweep(every: int) -> None:
     """Run the periodic sweeps now: responses, SLA escalations, due notifications, dashboard roll-ups,
     alerts (or forever, with --every)."""
+    while True:
+        try:
+            _sweep_once()
+        except Exception:
+            if not every:
+                raise
+            # The database away (a restart): the next round tries again, the process carries on.
+            log.exception("a sweep failed; trying again in %s s", every)
+            db.session.rollback()
+        if not every:
+            return
+        time.sleep(every)
+
+
+def _sweep_once() -> None:
     from app.jobs.alerts import sweep_alerts
     from app.jobs.insight import sweep_rollups
     from app.jobs.responses import sweep_unprocessed
     from app.jobs.sla import sweep_sla
 
-    while True:
-        done = sweep_unprocessed()
-        if done:
-            click.echo(f"swept {done} response(s)")
-        escalated = sweep_sla()
-        if escalated.tickets:
-            click.echo(
-                f"SLA sweep: {escalated.tickets} ticket(s), {escalated.rungs_fired} escalation(s), "
-                f"{escalated.notifications} notification(s) in {escalated.seconds:.2f} s"
-            )
-        rebuilt = sweep_rollups()
-        if rebuilt:
-            click.echo(f"rebuilt the roll-ups of {rebuilt} branch day(s)")
-        alerted = sweep_alerts()
-        if alerted.opened or alerted.closed:
-            click.echo(f"alerts: {len(alerted.opened)} opened, {alerted.closed} closed, "
-                       f"{alerted.notifications} notification(s)")
-        if not every:
-            return
-        time.sleep(every)
+    done = sweep_unprocessed()
+    if done:
+        click.echo(f"swept {done} response(s)")
+    escalated = sweep_sla()
+    if escalated.tickets:
+        click.echo(
+            f"SLA sweep: {escalated.tickets} ticket(s), {escalated.rungs_fired} escalation(s), "
+            f"{escalated.notifications} notification(s) in {escalated.seconds:.2f} s"
+        )
+    rebuilt = sweep_rollups()
+    if rebuilt:
+        click.echo(f"rebuilt the roll-ups of {rebuilt} branch day(s)")
+    alerted = sweep_alerts()
+    if alerted.opened or alerted.closed:
+        click.echo(f"alerts: {len(alerted.opened)} opened, {alerted.closed} closed, "
+                   f"{alerted.notifications} notification(s)")

@@ -129,6 +129,8 @@ class Config:
         self.BABEL_DEFAULT_LOCALE = "en"
         self.BABEL_TRANSLATION_DIRECTORIES = "translations"
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        if self.REDIS_URL:  # a Redis that hangs (not refused) costs a survey tap a second, not a minute
+            self.RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
         self.RATELIMIT_HEADERS_ENABLED = False  # each header costs a storage round trip per request
         # A Redis outage must not stop customers: fall back to per-process limits.
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True

@@ -1,20 +1,31 @@
 """Background jobs. With REDIS_URL they go to RQ; without it they run in process.
 
 Callers commit first, then enqueue: a job never sees a row that might still be
-rolled back, and a failure to enqueue loses nothing (the sweep finds the row).
+rolled back. While Redis is away a job is held in the database (HeldJob) and handed
+to RQ once Redis answers (`hand_over_held`: a worker starting or reconnecting, and
+the cron), so the work of an outage runs after it; the sweeps stay the last net.
 """
 from __future__ import annotations
 
+import importlib
 import logging
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from flask import current_app, has_app_context
 
+from app.models import HeldJob
 from app.models.busy import retrying_when_busy
 
 log = logging.getLogger(__name__)
+
+#: After Redis refused a job, the next ones of this process are held without asking it for this long.
+REDIS_AWAY_SECONDS = 5.0
+#: How often the cron hands held jobs over, beside a worker's start and reconnection.
+HAND_OVER_SECONDS = 15
+
 
 def redis_connection(url: str):
     from redis import Redis
@@ -36,16 +47,20 @@ def queue():
 def enqueue(func: Callable[..., Any], *args: Any, timeout: int = 300) -> bool:
     """Run ``func(*args)`` in the background (RQ stops it after ``timeout`` seconds).
 
-    Returns False if it could not be handed over. Never raises: the request that called it has
-    already committed its work.
+    Returns False if it could neither be handed over nor held. Never raises: the request that
+    called it has already committed its work. With Redis away, the job is held in the database
+    (its arguments are ids and strings) and True is returned: it runs once Redis is back.
     """
     if current_app.config.get("REDIS_URL"):
-        try:
-            queue().enqueue(func, *args, job_timeout=timeout, result_ttl=3600, failure_ttl=7 * 86400)
-            return True
-        except Exception:
-            log.exception("could not enqueue %s%r; the sweep will pick it up", func.__name__, args)
-            return False
+        if time.monotonic() >= current_app.extensions.get("loopdesk_redis_away_until", 0.0):
+            try:
+                _to_rq(func, args, timeout)
+                return True
+            except Exception as error:  # noqa: BLE001 - Redis away, or refusing: hold the job
+                current_app.extensions["loopdesk_redis_away_until"] = time.monotonic() + REDIS_AWAY_SECONDS
+                log.warning("could not enqueue %s%r (%s); holding it until Redis answers",
+                            func.__name__, args, error)
+        return _hold(func, args, timeout)
     try:
         retrying_when_busy(lambda: func(*args), f"in-process job {func.__name__}")  # jobs are safe to run twice
         return True
@@ -55,6 +70,64 @@ def enqueue(func: Callable[..., Any], *args: Any, timeout: int = 300) -> bool:
 
         db.session.rollback()
         return False
+
+
+def _to_rq(func: Callable[..., Any], args: tuple | list, timeout: int) -> None:
+    queue().enqueue(func, *args, job_timeout=timeout, result_ttl=3600, failure_ttl=7 * 86400)
+
+
+def _hold(func: Callable[..., Any], args: tuple, timeout: int) -> bool:
+    from app.extensions import db
+
+    if not func.__module__.startswith("app.jobs"):
+        log.error("%s.%s is no app.jobs entry point: not held", func.__module__, func.__qualname__)
+        return False
+    try:
+        db.session.add(HeldJob(func=f"{func.__module__}.{func.__qualname__}", args=list(args), timeout=timeout))
+        db.session.commit()
+        return True
+    except Exception:
+        log.exception("could not hold %s%r either (the database is away too); the sweeps take it up",
+                      func.__name__, args)
+        db.session.rollback()
+        return False
+
+
+def hand_over_held(limit: int = 500) -> int:
+    """Enqueue the jobs held while Redis was away, oldest first, and forget them. Returns how many.
+
+    Run by a worker when it starts or reconnects and by the cron; two at once skip each other's
+    rows on PostgreSQL (SKIP LOCKED); should one be handed over twice, jobs are safe to run twice.
+    """
+    from app.extensions import db
+
+    with job_context():
+        return _hand_over_held(db, limit)
+
+
+def _hand_over_held(db, limit: int) -> int:
+    done = 0
+    while True:
+        held = list(db.session.scalars(
+            db.select(HeldJob).order_by(HeldJob.id).limit(limit).with_for_update(skip_locked=True)
+        ))
+        try:
+            for job in held:
+                module, _dot, name = job.func.rpartition(".")
+                if not module.startswith("app.jobs"):
+                    log.error("held job %s names %s, not an app.jobs entry point: dropped", job.id, job.func)
+                else:
+                    _to_rq(getattr(importlib.import_module(module), name), job.args, job.timeout)
+                    done += 1
+                db.session.delete(job)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()  # the ones enqueued already go again next time: safe to run twice
+            raise
+        if len(held) < limit:
+            if done:
+                log.info("handed %d held job(s) over to RQ", done)
+            return done
 
 
 def job_context() -> AbstractContextManager:

@@ -54,3 +54,21 @@ class JobRun(db.Model):
     @property
     def finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+
+class HeldJob(db.Model):
+    """A job that could not be handed to Redis (it was away): kept here until a worker hands it over.
+
+    ``app.jobs.enqueue`` writes it; ``app.jobs.hand_over_held`` (a worker starting or reconnecting,
+    and the cron every ``HAND_OVER_SECONDS``) enqueues it and deletes the row. Jobs are safe to run
+    twice, so a row handed over twice by a crash between the two costs nothing.
+    """
+
+    __tablename__ = "held_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The entry point's dotted path, always under app.jobs: "app.jobs.responses.response_submitted".
+    func: Mapped[str] = mapped_column(String(200))
+    args: Mapped[list] = mapped_column(JSON, default=list)
+    timeout: Mapped[int] = mapped_column(default=300)
+    held_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -29,3 +29,33 @@ def test_scripts_dev_listens_on_localhost_unless_loopdesk_bind_says_otherwise():
     assert 'BIND=${LOOPDESK_BIND:-127.0.0.1}' in script
     assert '--bind "$BIND:$PORT"' in script and "0.0.0.0:$PORT" not in script
     subprocess.run(["bash", "-n", str(DEV)], check=True)  # still parses
+
+
+def test_scripts_dev_starts_a_process_again_when_it_stops_and_stops_it_with_itself(tmp_path):
+    import os
+    import time
+
+    script = DEV.read_text()
+    assert "wait -n" not in script  # one process stopping no longer stops the others
+    keep = re.search(r"^keep\(\) \{.*?^\}$", script, re.S | re.M).group(0)
+    runs = tmp_path / "runs"
+    # The first run stops at once (as a worker whose Redis is away at start-up); the second one stays.
+    child = f'n=$(cat {runs} 2>/dev/null | wc -l); echo $$ >> {runs}; [ "$n" -ge 1 ] && exec sleep 60; exit 3'
+    harness = tmp_path / "harness.sh"
+    harness.write_text(f"set -euo pipefail\n{keep}\nkeep bash -c '{child}'\n")
+    process = subprocess.Popen(["bash", str(harness)], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (not runs.exists() or len(runs.read_text().split()) < 2):
+        time.sleep(0.1)
+    pids = [int(pid) for pid in runs.read_text().split()]
+    assert len(pids) == 2
+    process.terminate()
+    assert process.wait(timeout=10) == 0
+    assert "stopped (exit 3); starting it again in 2 s" in process.stderr.read()
+    time.sleep(0.2)
+    try:
+        os.kill(pids[1], 0)
+        alive = True
+    except ProcessLookupError:
+        alive = False
+    assert not alive, "the process kept alive outlived scripts/dev"

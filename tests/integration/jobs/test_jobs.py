@@ -128,3 +128,19 @@ def test_low_score_opens_a_ticket_within_5_s_with_redis_and_a_running_worker(app
         worker.wait(timeout=30)
         with app.app_context():
             queue().delete(delete_jobs=True)
+
+
+@pytest.mark.parametrize("app", [{"REDIS_URL": "redis://127.0.0.1:1/0"}], indirect=True)
+def test_redis_down_the_after_submit_job_is_held_in_the_database_with_its_arguments(app, client, demo):
+    from app.models import HeldJob
+
+    finish(SurveyWalker(client, demo["tokens"]["HZ-WESTLAKE"]))
+    finish(SurveyWalker(app.test_client(), demo["tokens"]["SH-PEOPLE"]))  # within 5 s: Redis is not asked again
+    with app.app_context():
+        held = db.session.scalars(select(HeldJob).order_by(HeldJob.id)).all()
+        submitted = db.session.scalars(select(Response.id).where(Response.submitted_at.is_not(None))
+                                       .order_by(Response.id.desc()).limit(2)).all()
+        assert [(job.func, job.args[0]) for job in held] == [
+            ("app.jobs.responses.response_submitted", response_id) for response_id in reversed(submitted)
+        ]
+        assert all(isinstance(job.args[1], str) for job in held)  # the keyed address, for the burst rule

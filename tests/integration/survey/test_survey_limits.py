@@ -14,6 +14,11 @@ def _walk_and_repeat(app, token: str, times: int) -> list[int]:
     """Open a survey, then send the first step's answer again and again from one phone."""
     phone = SurveyWalker(app.test_client(), token)
     assert phone.open().status_code == 200
+    return repeat_the_first_answer(phone, times)
+
+
+def repeat_the_first_answer(phone: SurveyWalker, times: int) -> list[int]:
+    """The answer to the step the phone has open, sent again and again (each counts against its limits)."""
     page = phone.page
     statuses = []
     for _ in range(times):

@@ -1,0 +1,175 @@
+"""The long-running job processes (`flask jobs worker`, `flask jobs cron`) outlive a Redis outage.
+
+RQ's worker retries while it waits for a job, but quits on a Redis error anywhere else (after a
+job, at registration, on a timeout), and RQ's cron scheduler quits on the first one. Each is run
+here in a loop: when it stops without being asked to, wait for Redis with backoff (1, 2, 4, 8, 10 s),
+hand over the jobs held while it was away, and start a new one. SIGTERM / SIGINT still stop
+them as before (a worker finishes its job first).
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+import redis
+from rq import Queue, Worker
+from rq.cron import CronScheduler
+
+from app.extensions import db
+from app.jobs import hand_over_held
+
+log = logging.getLogger(__name__)
+
+#: Waits between tries while Redis is away: 1, 2, 4, 8, then this at most (a PING is cheap; coming
+#: back soon after Redis matters more).
+MAX_BACKOFF_SECONDS = 10.0
+#: A worker or scheduler that ran this long before stopping is started again at once.
+HEALTHY_SECONDS = 60.0
+#: How often the worker checks that RQ's scheduler (Retry, enqueue_in) still runs, and cleans registries.
+MAINTENANCE_SECONDS = 60
+
+REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+class Stopping(Exception):
+    """SIGTERM or SIGINT came while no worker or scheduler was running: stop."""
+
+
+def _stop_on_signals() -> None:
+    def stop(signum, _frame):
+        log.info("signal %s: stopping", signum)
+        raise Stopping()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
+def backoff(attempt: int) -> float:
+    return min(2.0 ** attempt, MAX_BACKOFF_SECONDS)
+
+
+def wait_for_redis(connection: redis.Redis, what: str) -> None:
+    """Return once Redis answers a PING; until then try again after 1, 2, 4, 8, 10, 10 … s."""
+    attempt = 0
+    while True:
+        try:
+            connection.ping()
+            if attempt:
+                log.warning("%s: Redis answers again", what)
+            return
+        except REDIS_ERRORS as error:
+            wait = backoff(attempt)
+            log.warning("%s: Redis is away (%s); trying again in %.0f s", what, error, wait)
+            time.sleep(wait)
+            attempt += 1
+
+
+def _hand_over_held(what: str) -> None:
+    """The jobs held while Redis was away go to the queue first (on the database's errors: by the cron, later).
+
+    Then this process lets go of its database connections: RQ's work horses are its forks, and a
+    connection must never be shared by two processes.
+    """
+    try:
+        hand_over_held()
+    except Exception:  # noqa: BLE001 - the cron hands them over every HAND_OVER_SECONDS as well
+        log.exception("%s: could not hand the held jobs over now", what)
+    finally:
+        db.session.remove()
+        db.engine.dispose()
+
+
+class _Stoppable(Protocol):
+    stop_asked: bool
+
+    def keep_working(self) -> None: ...
+
+
+def _keep_running(create: Callable[[], _Stoppable], connection: redis.Redis, what: str) -> None:
+    """Create and run a worker or scheduler, again and again while Redis comes and goes, until asked to stop."""
+    _stop_on_signals()
+    restarts = 0
+    try:
+        while True:
+            wait_for_redis(connection, what)
+            _hand_over_held(what)
+            began = time.monotonic()
+            running = create()
+            try:
+                running.keep_working()
+            except REDIS_ERRORS as error:  # RQ's own clean-up after losing Redis fails the same way
+                log.warning("%s: lost Redis (%s)", what, error)
+            _stop_on_signals()  # RQ's handlers were installed for the one that just stopped
+            if running.stop_asked:
+                return
+            restarts = 0 if time.monotonic() - began >= HEALTHY_SECONDS else restarts + 1
+            wait = backoff(restarts - 1) if restarts else 0.0
+            log.warning("%s stopped without being asked to; starting again once Redis answers (in %.0f s)",
+                        what, wait)
+            time.sleep(wait)
+    except Stopping:
+        return
+
+
+class _Worker(Worker):
+    """RQ's worker that remembers whether it was asked to stop, and reconnects faster (16 s at most)."""
+
+    max_connection_wait_time = 16.0
+    stop_asked = False
+
+    def request_stop(self, signum, frame):
+        self.stop_asked = True
+        super().request_stop(signum, frame)
+
+    def keep_working(self) -> None:
+        try:
+            self.work(with_scheduler=True)
+        finally:
+            # Its clean-up fails with Redis away before it stops the thread that listens for commands:
+            # stop it here, or every outage would leave one behind.
+            if self.pubsub_thread is not None and self.pubsub_thread.is_alive():
+                self.pubsub_thread.stop()
+                self.pubsub_thread.join(timeout=1)
+
+
+def run_worker(queue: Queue, burst: bool = False) -> None:
+    """`flask jobs worker`: RQ's worker with its scheduler (Retry, enqueue_in), back after every outage."""
+    if burst:
+        _hand_over_held("worker")
+        _Worker([queue], connection=queue.connection).work(burst=True, with_scheduler=True)
+        return
+
+    _keep_running(
+        lambda: _Worker([queue], connection=queue.connection, maintenance_interval=MAINTENANCE_SECONDS),
+        queue.connection, "worker",
+    )
+
+
+class _CronScheduler(CronScheduler):
+    """RQ's cron scheduler that remembers whether it was asked to stop."""
+
+    stop_asked = False
+
+    def _request_stop(self, signum, frame):
+        self.stop_asked = True
+        super()._request_stop(signum, frame)
+
+    def keep_working(self) -> None:
+        self.start()
+
+
+def run_cron(connection: redis.Redis, register: Callable[[CronScheduler], None]) -> None:
+    """`flask jobs cron`: RQ's cron scheduler with the jobs ``register`` adds, back after every outage.
+
+    A new scheduler enqueues each job at once (then at its interval): the sweeps run right after an outage.
+    """
+
+    def create() -> _CronScheduler:
+        scheduler = _CronScheduler(connection=connection)
+        register(scheduler)
+        return scheduler
+
+    _keep_running(create, connection, "cron")
