@@ -1,7 +1,7 @@
 """held_jobs: jobs that could not be handed to Redis while it was away, until a worker hands them over
 
 Revision ID: b7e2d94c1a60
-Revises: a3c51f0e9d27
+Revises: abd06fafe71f
 Create Date: 2026-12-03 09:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7e2d94c1a60'
-down_revision = 'a3c51f0e9d27'
+down_revision = 'abd06fafe71f'
 branch_labels = None
 depends_on = None
 
