@@ -85,6 +85,7 @@ def index():
         level_labels=LEVEL_LABELS,
         category_labels=labels.CATEGORY_LABELS,
         chart_url=lambda name: url_for("insight.chart", name=name, **chart_args),
+        chart_sizes=charts.sizes(len(figures.branches)),
         responses_url=responses_url,
         period_responses_url=period_responses_url,
         branch_responses_url=branch_responses_url,

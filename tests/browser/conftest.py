@@ -1,9 +1,12 @@
-"""Fixtures for Chromium tests: the app served on a real port with the demo seeded, and Debian's Chromium."""
+"""Fixtures for Chromium tests: the app served on a real port with the demo seeded, Debian's Chromium
+and the folder the screenshots of a run go to."""
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -23,6 +26,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+#: Screenshots of a run, to look at after it: LOOPDESK_TEST_ARTIFACTS or test-artifacts/ (git-ignored).
+ARTIFACTS = Path(os.environ.get("LOOPDESK_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts")
 
 
 @dataclass
@@ -73,3 +80,11 @@ def browser(playwright):
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     yield browser
     browser.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where browser tests save their screenshots (kept after the run, unlike tmp_path)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+

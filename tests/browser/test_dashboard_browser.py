@@ -1,23 +1,20 @@
 """An admin opens the dashboard on a laptop (1366x768) and a tablet in landscape (1024x768)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
-from app.demo import USERS
 from app.extensions import db
 from app.models import User
 from app.services import dashboard
 from app.services.dashboard import selection
 from app.services.insight.filters import InsightFilter
+from tests.browser.signing_in import sign_in
 from tests.integration.insight.test_dashboard import seed_history
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/tmp/loopdesk-shots")
 ADMIN = "admin"
 
 
@@ -41,20 +38,16 @@ def seeded(live_server) -> dict:
 
 
 @pytest.mark.parametrize("width", [1366, 1024])
-def test_the_dashboard_shows_the_seeded_figures_in_its_charts_and_tables(browser: Browser, live_server, seeded, width):
+def test_the_dashboard_shows_the_seeded_figures_in_its_charts_and_tables(browser: Browser, live_server, seeded, width,
+                                                                          artifacts):
     context = browser.new_context(viewport={"width": width, "height": 768}, locale="en-US")
     context.set_default_timeout(15_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
-    password = next(password for username, _role, password, *_rest in USERS if username == ADMIN)
     try:
-        page.goto(f"{live_server.url}/login")
-        page.get_by_label("Username").fill(ADMIN)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_load_state()
+        sign_in(page, live_server.url, ADMIN)
         page.goto(f"{live_server.url}/insight/")
         expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
         page.wait_for_load_state("networkidle")
@@ -87,8 +80,8 @@ def test_the_dashboard_shows_the_seeded_figures_in_its_charts_and_tables(browser
 
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the page is {overflow} px wider than the {width} px screen"
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=SHOTS / f"dashboard-{width}.png", full_page=True)
+        page.screenshot(path=artifacts / f"dashboard-figures-{width}.jpeg", full_page=True, type="jpeg", quality=85,
+                        caret="initial")
         assert not errors, "\n".join(errors)
     finally:
         context.close()

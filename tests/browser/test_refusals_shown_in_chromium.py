@@ -5,20 +5,16 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from app.demo import USERS
 from app.extensions import db
 from app.models import Response, Role, Ticket, User
 from app.services import tickets as ticket_service
+from tests.browser.signing_in import sign_in
 from tests.integration.tickets.test_ticket_pages import complain
 
 pytestmark = pytest.mark.browser
 
 TABLET = {"viewport": {"width": 1024, "height": 768}, "locale": "en-US"}
 NOTE = "客户说排队四十分钟，已致电道歉"
-
-
-def password_of(username: str) -> str:
-    return next(password for name, _role, password, *_rest in USERS if name == username)
 
 
 @pytest.fixture
@@ -32,19 +28,11 @@ def tablet(browser: Browser):
     context.close()
 
 
-def sign_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password_of(username))
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-
-
 def open_ticket(page: Page, live_server) -> int:
     complain(live_server.app.test_client(), token_of(live_server, "SH-PEOPLE"))
     with live_server.app.app_context():
         ticket_id = db.session.scalar(select(Ticket.id).order_by(Ticket.id.desc()))
-    sign_in(page, live_server, "staff")
+    sign_in(page, live_server.url, "staff")
     page.goto(f"{live_server.url}/staff/tickets/{ticket_id}")
     return ticket_id
 
@@ -105,7 +93,7 @@ def test_a_forbidden_change_says_so_in_place(tablet: Page, live_server):
         response = db.session.scalar(select(Response).where(Response.submitted_at.is_not(None)).order_by(Response.id))
         response.quality_flags = ["too_fast"]
         db.session.commit()
-    sign_in(tablet, live_server, "supervisor")
+    sign_in(tablet, live_server.url, "supervisor")
     tablet.goto(f"{live_server.url}/quality/")
     confirm = tablet.get_by_role("button", name="Confirm", exact=True).first
     expect(confirm).to_be_visible()
