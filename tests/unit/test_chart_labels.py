@@ -82,3 +82,21 @@ def test_dimension_names_lie_level_inside_the_radar_chart(monkeypatch):
         ys = [top + float(span.get("y")) for span in label.iter(f"{SVG}tspan")]
         assert min(ys) - SIZE >= 0 and max(ys) + SIZE * 0.3 <= height, lines
         assert ELLIPSIS not in "".join(lines), lines
+
+
+def test_legends_at_the_bottom_take_as_many_columns_as_fit_side_by_side():
+    rows = [SimpleNamespace(category=category, tickets=5, share=20.0)
+            for category in ("product", "service", "communication", "environment", None)]
+    root = ET.fromstring(charts.categories_svg(rows))
+    legends = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "legends")
+    entries = [text for text in legends.iter(f"{SVG}text") if text.text]
+    assert len(entries) == 5
+    by_row: dict[float, list[ET.Element]] = {}
+    for entry in entries:
+        by_row.setdefault(float(entry.get("y")), []).append(entry)
+    assert len(by_row) == 2  # 5 short names in 480 px: three a row
+    for row in by_row.values():
+        row.sort(key=lambda text: float(text.get("x")))
+        for this, following in zip(row, row[1:]):
+            room = float(following.get("x")) - float(this.get("x"))
+            assert label_width(this.text, charts.STYLE.legend_font_size) < room, this.text

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from math import cos, pi, sin
+from math import ceil, cos, pi, sin, sqrt
 
 import pygal
 from flask_babel import gettext as _
@@ -22,7 +22,7 @@ from app.core.scoring import CSAT_MAX, WEAK_DIMENSION_THRESHOLD
 from app.i18n import text
 
 FONT = 'system-ui, -apple-system, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif'
-STYLE = Style(
+STYLE_SETTINGS = dict(
     background="#ffffff",
     plot_background="#ffffff",
     foreground="#1d2433",
@@ -46,6 +46,9 @@ STYLE = Style(
     value_font_size=13,
     no_data_font_size=20,
 )
+STYLE = Style(**STYLE_SETTINGS)
+#: The radar's scale (0…5 up its first spoke) stays legible under a light fill.
+RADAR_STYLE = Style(**{**STYLE_SETTINGS, "opacity": ".3"})
 #: A chart across the page (trend, branches) and one in a column of two (dimensions, categories): each is
 #: drawn at about the width it is shown at on a laptop (1366 px) and a tablet in landscape (1024 px), so its
 #: 13 px labels stay 12–14 px on screen (the <img> scales with the page).
@@ -90,9 +93,7 @@ def fit_label(label: str, max_width: float, font_size: float) -> str:
     return cut.rstrip() + ELLIPSIS
 
 
-def wrap_label(label: str, max_width: float, font_size: float, max_lines: int) -> list[str]:
-    """``label`` in lines of at most ``max_width`` px: Latin words kept whole, Chinese broken anywhere;
-    the last line cut with "…" when it still does not fit."""
+def _greedy_lines(label: str, max_width: float, font_size: float) -> list[str]:
     lines: list[str] = []
     line = ""
     for piece in re.findall(r"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+\s*|\S\s*|\s+", label):
@@ -103,6 +104,20 @@ def wrap_label(label: str, max_width: float, font_size: float, max_lines: int) -
             line += piece
     if line.strip():
         lines.append(line.rstrip())
+    return lines
+
+
+def wrap_label(label: str, max_width: float, font_size: float, max_lines: int) -> list[str]:
+    """``label`` in lines of at most ``max_width`` px, as even as they come (Latin words kept whole,
+    Chinese broken anywhere); the last line cut with "…" when it still does not fit."""
+    lines = _greedy_lines(label, max_width, font_size)
+    if 1 < len(lines) <= max_lines:
+        even = label_width(label, font_size) / len(lines)
+        while even < max_width:  # 售后服务与退换货 / 流程, not 售后服务与退换货流 / 程
+            balanced = _greedy_lines(label, even, font_size)
+            if len(balanced) == len(lines):
+                return balanced
+            even += font_size / 2
     if len(lines) > max_lines:
         rest = lines[max_lines - 1]
         for following in lines[max_lines:]:  # words were parted by a space; Chinese by nothing
@@ -112,22 +127,48 @@ def wrap_label(label: str, max_width: float, font_size: float, max_lines: int) -
 
 
 class _MeasuredLabels:
-    """Margins for the labels as wide as they are drawn (``label_width``), not pygal's 0.6 em a character."""
+    """Room for the labels as wide as they are drawn (``label_width``), not pygal's 0.6 em a character:
+    the margin left of the y labels, and as many legend columns at the bottom as fit side by side."""
 
     def _compute_margin(self):
         super()._compute_margin()
+        self._add_label_room()
+        self._fit_legend_columns()
+
+    def _add_label_room(self) -> None:
         if self.show_y_labels and self._y_labels:
             labels = [str(label) for label, _position in self._y_labels]
             pygal_width = max(map(len, labels)) * 0.6 * self.style.label_font_size
             drawn = max(label_width(label, self.style.label_font_size) for label in labels)
             self.margin_box.left += max(0.0, drawn - pygal_width)
 
+    def _fit_legend_columns(self) -> None:
+        if not (self.show_legend and self.legend_at_bottom and self.series):
+            return
+        size = self.style.legend_font_size
+        titles = [(s.title.get("title") if isinstance(s.title, dict) else s.title) or "" for s in self.series]
+        entry = max(label_width(str(title), size) for title in titles) + self.legend_box_size + 5 + self.spacing
+        # pygal's own reckoning of the rows it left room for; one legend lies in a column view.width / columns wide
+        chosen = self.legend_at_bottom_columns
+        rows_before = self._order // chosen if chosen else ceil(sqrt(self._order)) or 1
+        columns = max(1, min(self._order, int((self.width - self.margin_box.x) // entry)))
+        self.margin_box.bottom += (ceil(self._order / columns) - rows_before) * 1.5 * max(self.legend_box_size, size)
+        self.legend_at_bottom_columns = columns
+
+
+class Line(_MeasuredLabels, pygal.Line):
+    """pygal's line chart, its labels and legend given the room they take."""
+
+
+class Pie(_MeasuredLabels, pygal.Pie):
+    """pygal's pie, its legend given the room it takes."""
+
 
 class HorizontalBar(_MeasuredLabels, pygal.HorizontalBar):
     """Bars for categories with long names (branches): the names are read across, left of their bars."""
 
 
-class Radar(pygal.Radar):
+class Radar(_MeasuredLabels, pygal.Radar):
     """pygal's radar with its labels written level, outside the web, on as many lines as they need.
 
     pygal turns each label along its spoke and leaves it the room of 0.6 em a character inside the
@@ -150,8 +191,8 @@ class Radar(pygal.Radar):
         vertical = "above" if up > 0.5 and horizontal == "middle" else "below" if up < -0.5 and horizontal == "middle" else "level"
         return horizontal, vertical
 
-    def _compute_margin(self):
-        super()._compute_margin()
+    def _add_label_room(self) -> None:
+        super()._add_label_room()
         self.margin_box.bottom -= self._x_labels_height  # pygal's room for labels under a line chart
         self._x_labels_height = 0
         size = self.style.label_font_size
@@ -209,10 +250,10 @@ def _no_scripts(root):
     return root
 
 
-def _chart(kind, width: int = WIDTH, **config):
+def _chart(kind, width: int = WIDTH, style: Style = STYLE, **config):
     """A pygal chart in the dashboard's style; labels are never cut by pygal (they are fitted here)."""
     chart = kind(
-        style=STYLE, js=[], width=width, explicit_size=True, no_data_text=_("No data in this selection"),
+        style=style, js=[], width=width, explicit_size=True, no_data_text=_("No data in this selection"),
         legend_at_bottom=True, truncate_legend=-1, truncate_label=-1, **config,
     )
     chart.add_xml_filter(_no_scripts)
@@ -244,7 +285,7 @@ def period_label(start, grain: Grain) -> str:
 
 def trend_svg(points: Sequence, grain: Grain) -> bytes:
     """CSAT (%), NPS and the index (% of its scale) per period, on one −100…100 axis."""
-    chart = _chart(pygal.Line, height=TREND_HEIGHT, range=(-100, 100), include_x_axis=True, show_minor_x_labels=False,
+    chart = _chart(Line, height=TREND_HEIGHT, range=(-100, 100), include_x_axis=True, show_minor_x_labels=False,
                    x_label_rotation=0 if len(points) <= 14 else 30)
     chart.title = _("Trend")
     chart.x_labels = [period_label(p.start, grain) for p in points]
@@ -263,7 +304,7 @@ def dimensions_svg(rows: Sequence) -> bytes:
     """
     names = [text(r.name) or r.key for r in rows]
     size = STYLE.label_font_size
-    chart = _chart(Radar, width=COLUMN_WIDTH, height=DIMENSIONS_HEIGHT, range=(0, CSAT_MAX), fill=True, legend_at_bottom_columns=1,
+    chart = _chart(Radar, width=COLUMN_WIDTH, height=DIMENSIONS_HEIGHT, range=(0, CSAT_MAX), fill=True, style=RADAR_STYLE,
                    label_lines=[wrap_label(name, DIMENSION_LINE_WIDTH, size, max_lines=3) for name in names])
     chart.title = _("Dimensions (mean rating 1–5)")
     chart.x_labels = names
@@ -290,7 +331,7 @@ def branches_svg(rows: Sequence) -> bytes:
 
 def categories_svg(rows: Sequence) -> bytes:
     """Tickets by category (problem distribution)."""
-    chart = _chart(pygal.Pie, width=COLUMN_WIDTH, height=CATEGORIES_HEIGHT, inner_radius=0.45)
+    chart = _chart(Pie, width=COLUMN_WIDTH, height=CATEGORIES_HEIGHT, inner_radius=0.45)
     chart.title = _("Problems by category")
     for row in rows:
         name = str(labels.CATEGORY_LABELS.get(row.category, _("Uncategorised"))) if row.category else _("Uncategorised")
