@@ -165,7 +165,30 @@ class Pie(_MeasuredLabels, pygal.Pie):
 
 
 class HorizontalBar(_MeasuredLabels, pygal.HorizontalBar):
-    """Bars for categories with long names (branches): the names are read across, left of their bars."""
+    """Bars for categories with long names (branches): each name read across, left of its bars, and cut
+    with "…" past ``label_room`` px: whole in the label's <title> and in the table beside the chart."""
+
+    def __init__(self, *args, label_room: float = BRANCH_LABEL_WIDTH, **kwargs):
+        self._label_room = label_room
+        super().__init__(*args, **kwargs)
+
+    def _post_compute(self):
+        super()._post_compute()  # the categories' names are the y labels from here on
+        size = self.style.label_font_size
+        self._whole_names = {}
+        fitted = []
+        for name, position in self._y_labels:
+            label = fit_label(name, self._label_room, size)
+            self._whole_names.setdefault(label, name)
+            fitted.append((label, position))
+        self._y_labels = fitted
+
+    def _y_axis(self):
+        super()._y_axis()
+        for guides in self.nodes["plot"].iter("g"):
+            text, title = guides.find("text"), guides.find("title")
+            if text is not None and title is not None and text.text in self._whole_names:
+                title.text = self._whole_names[text.text]  # pygal's title there is the bar's position
 
 
 class Radar(_MeasuredLabels, pygal.Radar):
@@ -323,7 +346,7 @@ def branches_svg(rows: Sequence) -> bytes:
     chart = _chart(HorizontalBar, height=branches_height(len(shown)), range=(0, 100))
     chart.title = _("Branches")
     ordered = list(reversed(shown))  # pygal draws the first label at the bottom
-    chart.x_labels = [fit_label(r.branch.name, BRANCH_LABEL_WIDTH, STYLE.label_font_size) for r in ordered]
+    chart.x_labels = [r.branch.name for r in ordered]
     chart.add(_("Index (%(unit)s of scale)", unit="%"), [r.scores.index_percent for r in ordered])
     chart.add(_("CSAT %"), [r.scores.csat for r in ordered])
     return chart.render()
