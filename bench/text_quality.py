@@ -1,24 +1,33 @@
 """How well routing reads what customers write: complaint recall and precision, category accuracy.
 
-Reads the labelled set ``tests/data/comments.tsv`` (text, language, complaint yes/no, expected
-category — empty for "no category, triage" —, split tune|heldout) and runs each comment through
+Reads the labelled sets ``tests/data/comments.tsv`` (the tuned part) and
+``tests/data/comments_heldout.tsv`` (the held-out part) — text, language, complaint yes/no,
+expected category (empty for "no category, triage"), split tune|heldout — and runs each comment through
 the default routing rules as the only answer of a response with no scores:
 
 - complaint detection: ``routing.is_negative`` finds a reason (a complaint in the text);
 - category: ``routing.categorise`` of each labelled complaint (whether or not it was detected),
   compared with the label (None when the label is empty).
 
-The held-out part was written before the detection was tuned and was not looked at while tuning.
+How the held-out part stays held out: ``comments_heldout.tsv`` (130 comments) was written on
+2026-12-03 by a second person who read neither the detection code nor its results, and its texts
+and misses were not read by whoever tunes the detection: this script prints the misses of the
+tuned part only, unless ``--show-heldout`` is given (which spends the held-out part: its rows then
+move to the tuned file and a new held-out file is written). Two earlier held-out parts (79 comments
+written 2026-12-02, 87.5 % recall; 118 written 2026-12-03, 67.9 %) were spent that way and are in
+``comments.tsv`` now.
 ``tests/unit/test_text_quality.py`` asserts the targets (recall, precision ≥ 90 %, category
 accuracy ≥ 85 % on each part).
 
-    .venv/bin/python bench/text_quality.py            # both parts, then the misses
+    .venv/bin/python bench/text_quality.py            # both parts, then the tuned part's misses
     .venv/bin/python bench/text_quality.py --quiet    # figures only
+    .venv/bin/python bench/text_quality.py --quiet --keywords-only   # without the sentiment lexicons
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +39,7 @@ if str(ROOT) not in sys.path:
 from app.core import routing  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "comments.tsv"
+HELD_OUT = ROOT / "tests" / "data" / "comments_heldout.tsv"
 SPLITS = ("tune", "heldout")
 
 
@@ -55,9 +65,11 @@ class Result:
     wrong_categories: list[str]  # "text: got → expected"
 
 
-def load(path: Path = DATA) -> list[Comment]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+def load(*paths: Path) -> list[Comment]:
+    rows = []
+    for path in paths or (DATA, HELD_OUT):
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows += list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
     comments = []
     for row in rows:
         if row["complaint"] not in ("yes", "no") or row["split"] not in SPLITS:
@@ -69,6 +81,9 @@ def load(path: Path = DATA) -> list[Comment]:
     return comments
 
 
+SETTINGS = routing.DEFAULT_SETTINGS
+
+
 def _response(text: str) -> routing.RoutedResponse:
     return routing.RoutedResponse(
         branch_code="B", region="", answers={"comment": text},
@@ -77,11 +92,11 @@ def _response(text: str) -> routing.RoutedResponse:
 
 
 def detects(text: str) -> bool:
-    return bool(routing.is_negative(_response(text)))
+    return bool(routing.is_negative(_response(text), SETTINGS))
 
 
 def category_of(text: str) -> str | None:
-    return routing.categorise(_response(text))[0]
+    return routing.categorise(_response(text), SETTINGS)[0]
 
 
 def measure(comments: list[Comment], split: str) -> Result:
@@ -111,9 +126,16 @@ def measure(comments: list[Comment], split: str) -> Result:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quiet", action="store_true", help="figures only, not the misses")
-    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--show-heldout", action="store_true",
+                        help="print the held-out part's misses too (spends it: see the module's text)")
+    parser.add_argument("--keywords-only", action="store_true",
+                        help="without the sentiment lexicons and model (routing's sentiment_lexicon off)")
+    parser.add_argument("--data", type=Path, nargs="*", default=[DATA, HELD_OUT])
     args = parser.parse_args()
-    comments = load(args.data)
+    comments = load(*args.data)
+    if args.keywords_only:
+        global SETTINGS
+        SETTINGS = dataclasses.replace(SETTINGS, sentiment_lexicon=False)
     for split in SPLITS:
         result = measure(comments, split)
         languages = sorted({c.language for c in comments if c.split == split})
@@ -125,7 +147,7 @@ def main() -> None:
             f"recall {100 * result.recall:.1f} %, precision {100 * result.precision:.1f} %, "
             f"category accuracy {100 * result.category_accuracy:.1f} %"
         )
-        if not args.quiet:
+        if not args.quiet and (split == "tune" or args.show_heldout):
             for text in result.misses:
                 print(f"    missed:      {text}")
             for text in result.false_alarms:

@@ -114,6 +114,9 @@ class RoutingSettings:
     praise_words: tuple[str, ...] = PRAISE_WORDS
     #: A wait written with its length (排了一个小时, waited 45 minutes) is a complaint.
     long_waits: bool = True
+    #: A Chinese answer that pysenti's shipped lexicon and model both read as negative is a
+    #: complaint (``routing_keywords._negative_by_lexicon``), when no keyword found one.
+    sentiment_lexicon: bool = True
     #: Keys are the known categories; their order breaks the last tie.
     category_keywords: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: CATEGORY_KEYWORDS)
     urgent_keywords: tuple[str, ...] = URGENT_KEYWORDS
@@ -210,7 +213,10 @@ def is_negative(response: RoutedResponse, settings: RoutingSettings = DEFAULT_SE
 
 
 def _complaints(response: RoutedResponse, settings: RoutingSettings):
-    return find_complaints(response.texts, settings.complaint_keywords, settings.praise_words, settings.long_waits)
+    return find_complaints(
+        response.texts, settings.complaint_keywords, settings.praise_words, settings.long_waits,
+        settings.sentiment_lexicon,
+    )
 
 
 def categorise(
@@ -220,7 +226,8 @@ def categorise(
 
     Precedence: the customer's own words first, then their scores.
     1. The category with the most distinct keywords in the open text — in the clauses that hold a
-       written complaint when there is one ("服务员很热情，可惜菜凉了" is about the food); a tie goes to the category
+       written complaint when there is one ("服务员很热情，可惜菜凉了" is about the food), in the whole answer
+       when those clauses name none ("服务员在玩手机，叫了好几次都没人理"); a tie goes to the category
        whose CSAT question scored lowest (≤ ``csat_at_most``), then to the one mentioned first,
        then to the order of ``settings.category_keywords``.
     2. Without keywords: the dimension of the lowest CSAT ≤ ``csat_at_most`` (ties: questionnaire
@@ -236,15 +243,16 @@ def categorise(
     low_rank: dict[str, int] = {}
     for rank, (_, _, _, dimension) in enumerate(low):
         low_rank.setdefault(dimension, rank)
-    texts = response.texts
     complaints = _complaints(response, settings)
-    if complaints:
-        texts = clauses_with(texts, complaints) or texts
-    hits = {
-        category: _outermost(find_keywords(texts, keywords, negation=False))
-        for category, keywords in settings.category_keywords.items()
-    }
-    mentioned = [category for category in categories if hits[category]]
+    # the clauses that hold the complaint first; when they name no topic (叫了好几次都没人理), the whole answer
+    for texts in (clauses_with(response.texts, complaints) if complaints else [], response.texts):
+        hits = {
+            category: _outermost(find_keywords(texts, keywords, negation=False))
+            for category, keywords in settings.category_keywords.items()
+        }
+        mentioned = [category for category in categories if hits[category]]
+        if mentioned:
+            break
     if mentioned:
         best = min(mentioned, key=lambda category: (
             -len(hits[category]),

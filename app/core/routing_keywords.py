@@ -16,8 +16,10 @@ Keywords (complaint, category, urgent and rule keywords) all match the same way:
 
 ``find_complaints`` adds what a keyword list cannot say: praise under a negation that is not itself
 negated (不是很满意, 不推荐, wasn't hot — but not 没有不满意), a comparison that says "less good"
-(味道没有以前好了, 没上次的好吃 — but not 没有想象中那么贵), and a wait written with its length of at least
-``LONG_WAIT_MINUTES`` (排队排了一个小时, waited 45 minutes). ``clauses_with`` gives the clauses that hold
+(味道没有以前好了, 没上次的好吃 — but not 没有想象中那么贵), a wait written with its length of at least
+``LONG_WAIT_MINUTES`` (排队排了一个小时, waited 45 minutes), and, for a text in which none of these found
+anything, negative sentiment read by the lexicons and the model that ``pysenti`` and ``vaderSentiment``
+ship (``app.core.sentiment``; negation by the rules here). ``clauses_with`` gives the clauses that hold
 the complaints, so the category comes from what the complaint is about.
 
 Measured on ``tests/data/comments.tsv`` by ``bench/text_quality.py`` (see bench/README.md).
@@ -33,6 +35,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
+
+from app.core import sentiment
 
 #: A written complaint: open text with one of these makes the response negative.
 #: Chinese has no spaces, so these are phrases that are negative wherever they stand; a bare
@@ -357,18 +361,64 @@ def _negated_praise(text: str, praise_words: Sequence[str]) -> list[tuple[int, s
     return found
 
 
+#: The model's probability of "positive" below which a Chinese text is a complaint on its own.
+MODEL_SURE_NEGATIVE = 0.1
+#: VADER's compound score at or below which an English text is negative (its authors' threshold).
+ENGLISH_NEGATIVE = -0.05
+_EN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+def _negative_by_lexicon(text: str) -> list[tuple[int, str]]:
+    """Negative sentiment no keyword named (see ``app.core.sentiment``), as (offset, phrase).
+
+    Chinese: the weights of the text's lexicon words add up below zero — a word under a negation
+    counts the other way (不满意 is negative, 没有让人失望 is not) — and the model gives it less than
+    even odds of being positive; or the model is sure (positive below ``MODEL_SURE_NEGATIVE``) and
+    the text has no negation (the model knows none: 没让我失望, 服务不是很差).
+    The phrase is the word (with its negation) that weighs most towards the complaint, else the
+    first clause. Other text: VADER's compound score at or below ``ENGLISH_NEGATIVE``; the phrase
+    is its most negative word. Applied to texts in which nothing else found a complaint."""
+    if not _CHINESE.search(text):
+        if not _EN_WORD.search(text) or sentiment.english_compound(text) > ENGLISH_NEGATIVE:
+            return []
+        weighted = [(sentiment.english_weight(m.group()), m.start(), m.group()) for m in _EN_WORD.finditer(text)]
+        weight, offset, word = min(weighted)
+        return [(offset, word if weight < 0 else text[:40].strip())]
+    total, worst = 0.0, None
+    for weighted_word in sentiment.lexicon_words(text):
+        start = _negation_start(text[: weighted_word.offset])
+        if start is not None and _negated(text[:start]):
+            start = None  # a negated negation: 没有什么不满意
+        weight = -weighted_word.weight if start is not None else weighted_word.weight
+        total += weight
+        if weight < 0 and (worst is None or weight < worst[0]):
+            offset = weighted_word.offset if start is None else start
+            worst = (weight, offset, text[offset: weighted_word.offset + len(weighted_word.word)])
+    positive = sentiment.positive_probability(text)
+    by_both = total < 0 and worst is not None and positive < 0.5
+    if not by_both and (positive >= MODEL_SURE_NEGATIVE or any(n in text for n in _NEGATIONS)):
+        return []
+    if worst is None:
+        return [(0, _CLAUSE.split(text, maxsplit=1)[0][:20])]
+    return [(worst[1], worst[2])]
+
+
 def find_complaints(
     texts: Sequence[tuple[str, str]], keywords: Iterable[str], praise_words: Sequence[str] = (),
-    long_waits: bool = False,
+    long_waits: bool = False, lexicon: bool = False,
 ) -> list[KeywordHit]:
     """Every written complaint: complaint keywords as ``find_keywords`` finds them, plus (when asked) praise
-    under a negation (the hit's keyword is the phrase, e.g. "不是很满意") and a wait said with its length of
-    at least ``LONG_WAIT_MINUTES`` ("排了一个小时"). In text order, one hit per phrase."""
+    under a negation (the hit's keyword is the phrase, e.g. "不是很满意"), a wait said with its length of
+    at least ``LONG_WAIT_MINUTES`` ("排了一个小时") and, in a Chinese text where none of these found
+    anything, negative sentiment by the shipped lexicons and model (``_negative_by_lexicon``: 真是无语了).
+    In text order, one hit per phrase."""
     hits = {hit.keyword: hit for hit in find_keywords(texts, keywords)}
     for index, (question, text) in enumerate(texts):
         normalised = _normalise(text)
         extra = _negated_praise(normalised, praise_words) + _worse_than_before(normalised, praise_words)
         extra += _long_waits(normalised) if long_waits else []
+        if lexicon and not extra and not any(hit.text_index == index for hit in hits.values()):
+            extra = _negative_by_lexicon(normalised)
         for offset, phrase in extra:
             hits.setdefault(phrase, KeywordHit(phrase, question, index, offset))
     return sorted(hits.values(), key=lambda hit: (hit.text_index, hit.offset))

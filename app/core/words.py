@@ -90,7 +90,7 @@ _jieba_lock = threading.Lock()
 _jieba = None
 
 
-def _segmenter():
+def segmenter():
     """jieba's tokenizer, its dictionary loaded on first use (quietly, once per process)."""
     global _jieba
     if _jieba is None:
@@ -127,7 +127,7 @@ def _clause_tokens(clause: str) -> list[str]:
     tokens: list[str] = []
     for piece in _PIECES.finditer(clause):
         if piece.lastgroup == "han":
-            tokens.extend(_segmenter().lcut(piece.group(), HMM=True))
+            tokens.extend(segmenter().lcut(piece.group(), HMM=True))
         else:
             tokens.append(piece.group())
     return tokens

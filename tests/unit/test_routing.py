@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -195,11 +197,13 @@ def test_csat_of_one_makes_the_ticket_high_but_never_lowers_a_rule():
 
 
 def test_triggers_can_be_configured():
-    strict = RoutingSettings(csat_at_most=3, nps_at_most=4, complaint_keywords=("meh",))
+    strict = RoutingSettings(csat_at_most=3, nps_at_most=4, complaint_keywords=("meh",), sentiment_lexicon=False)
     assert is_negative(response(service=3), strict)
     assert not is_negative(response(nps=6), strict)
     assert is_negative(response(comment="meh"), strict)
     assert not is_negative(response(comment="rude"), strict)
+    # the shipped sentiment lexicon reads what the keyword list no longer names
+    assert is_negative(response(comment="rude"), replace(strict, sentiment_lexicon=True))
 
 
 def test_default_rules_have_no_problems():

@@ -1,13 +1,16 @@
-"""What customers write counts (issue 10, point 3): the labelled set of tests/data/comments.tsv.
+"""What customers write counts (issue 10, point 3): the labelled sets tests/data/comments.tsv (tuned
+on) and tests/data/comments_heldout.tsv (held out: written by someone who saw neither the rules nor
+their results, and not read while tuning; see bench/text_quality.py).
 
-Targets on each part (tune, and the held-out third written before tuning and not used to tune):
-complaint recall ≥ 90 %, precision ≥ 90 %, category accuracy ≥ 85 %. ``bench/text_quality.py``
-prints the figures and every miss.
+Targets on each part: complaint recall ≥ 90 %, precision ≥ 90 %, category accuracy ≥ 85 %.
+``bench/text_quality.py`` prints the figures and the tuned part's misses. A failing held-out test
+names no text (only a figure), so that reading a test run does not spend the held-out part.
 """
 from __future__ import annotations
 
 import importlib.util
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,32 +26,52 @@ _spec.loader.exec_module(text_quality)
 COMMENTS = text_quality.load()
 
 
-def test_the_set_is_large_enough_and_has_a_held_out_third():
+def test_the_set_is_large_enough_and_has_a_held_out_part():
     chinese = [c for c in COMMENTS if c.language == "zh"]
     english = [c for c in COMMENTS if c.language == "en"]
     assert len(chinese) >= 150 and len(english) >= 40
     held_out = [c for c in COMMENTS if c.split == "heldout"]
-    assert 0.25 <= len(held_out) / len(COMMENTS) <= 0.4
+    assert len(held_out) >= 100 and len(held_out) / len(COMMENTS) >= 0.2
+    assert sum(1 for c in held_out if c.language == "en") >= 20
     assert {c.category for c in COMMENTS if c.category} <= set(routing.CATEGORIES)
     assert len({c.text for c in COMMENTS}) == len(COMMENTS)
 
 
-@pytest.mark.parametrize("split", text_quality.SPLITS)
-def test_precision_and_category_accuracy_meet_the_targets(split):
-    result = text_quality.measure(COMMENTS, split)
+def test_the_tuned_part_meets_the_targets():
+    result = text_quality.measure(COMMENTS, "tune")
+    assert result.recall >= 0.90, result.misses
     assert result.precision >= 0.90, result.false_alarms
     assert result.category_accuracy >= 0.85, result.wrong_categories
 
 
-def test_recall_meets_the_target_on_the_tuned_part():
-    result = text_quality.measure(COMMENTS, "tune")
-    assert result.recall >= 0.90, result.misses
+# Measured 2026-12-03 on the held-out part (130 comments, 91 complaints) with keywords, negation
+# rules and the shipped sentiment lexicons and model: recall 76.9 %, precision 89.7 %, category
+# accuracy 74.7 % (keywords alone: 54.9 %, 96.2 %, 74.7 %). Below the targets: not met, said so.
+@pytest.mark.xfail(strict=True, reason="measured 89.7 % on the held-out part")
+def test_precision_meets_the_target_on_the_held_out_part():
+    precision = text_quality.measure(COMMENTS, "heldout").precision
+    assert precision >= 0.90
 
 
-@pytest.mark.xfail(strict=True, reason="measured 87.5 % (49 of 56) on the held-out part; not tuned on it")
+@pytest.mark.xfail(strict=True, reason="measured 76.9 % on the held-out part")
 def test_recall_meets_the_target_on_the_held_out_part():
-    result = text_quality.measure(COMMENTS, "heldout")
-    assert result.recall >= 0.90, result.misses
+    recall = text_quality.measure(COMMENTS, "heldout").recall
+    assert recall >= 0.90
+
+
+@pytest.mark.xfail(strict=True, reason="measured 74.7 % on the held-out part")
+def test_category_accuracy_meets_the_target_on_the_held_out_part():
+    category_accuracy = text_quality.measure(COMMENTS, "heldout").category_accuracy
+    assert category_accuracy >= 0.85
+
+
+def test_the_held_out_part_is_better_read_than_by_keywords_alone():
+    """The lexicons earn their place on text nobody tuned on (recall 54.9 % → 76.9 %)."""
+    keywords_only = replace(routing.DEFAULT_SETTINGS, sentiment_lexicon=False)
+    held_out = [c for c in COMMENTS if c.split == "heldout" and c.complaint]
+    found = sum(1 for c in held_out if routing.is_negative(text_quality._response(c.text)))
+    found_by_keywords = sum(1 for c in held_out if routing.is_negative(text_quality._response(c.text), keywords_only))
+    assert found >= found_by_keywords + 0.15 * len(held_out)
 
 
 @pytest.mark.parametrize("text", [
