@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
+from app.extensions import db
 from app.models import HeldJob
 from app.models.busy import retrying_when_busy
 
@@ -60,14 +61,12 @@ def enqueue(func: Callable[..., Any], *args: Any, timeout: int = 300) -> bool:
                 current_app.extensions["loopdesk_redis_away_until"] = time.monotonic() + REDIS_AWAY_SECONDS
                 log.warning("could not enqueue %s%r (%s); holding it until Redis answers",
                             func.__name__, args, error)
-        return _hold(func, args, timeout)
+        return hold(func, *args, timeout=timeout)
     try:
         retrying_when_busy(lambda: func(*args), f"in-process job {func.__name__}")  # jobs are safe to run twice
         return True
     except Exception:
         log.exception("in-process job %s%r failed; the sweep will retry it", func.__name__, args)
-        from app.extensions import db
-
         db.session.rollback()
         return False
 
@@ -76,9 +75,8 @@ def _to_rq(func: Callable[..., Any], args: tuple | list, timeout: int) -> None:
     queue().enqueue(func, *args, job_timeout=timeout, result_ttl=3600, failure_ttl=7 * 86400)
 
 
-def _hold(func: Callable[..., Any], args: tuple, timeout: int) -> bool:
-    from app.extensions import db
-
+def hold(func: Callable[..., Any], *args: Any, timeout: int = 300) -> bool:
+    """Keep the job in the database until Redis answers (``enqueue`` does when Redis refuses it). Never raises."""
     if not func.__module__.startswith("app.jobs"):
         log.error("%s.%s is no app.jobs entry point: not held", func.__module__, func.__qualname__)
         return False
@@ -99,13 +97,11 @@ def hand_over_held(limit: int = 500) -> int:
     Run by a worker when it starts or reconnects and by the cron; two at once skip each other's
     rows on PostgreSQL (SKIP LOCKED); should one be handed over twice, jobs are safe to run twice.
     """
-    from app.extensions import db
-
     with job_context():
-        return _hand_over_held(db, limit)
+        return _hand_over(limit)
 
 
-def _hand_over_held(db, limit: int) -> int:
+def _hand_over(limit: int) -> int:
     done = 0
     while True:
         held = list(db.session.scalars(

@@ -15,7 +15,7 @@ from rq import Queue, Retry, get_current_job
 
 from app.core.clock import utcnow
 from app.extensions import db
-from app.jobs import enqueue, job_context, queue
+from app.jobs import enqueue, hold, job_context, queue
 from app.services import notifications
 from app.services.notifications import Attempt
 
@@ -64,8 +64,11 @@ def hand_over_webhooks(delivery_ids: Sequence[int]) -> None:
         ))
     try:
         queue().enqueue_many(jobs)
-    except Exception:
-        log.exception("could not enqueue %s webhook deliveries; the sweep takes them back later", len(delivery_ids))
+    except Exception as error:  # noqa: BLE001 - Redis away: a first attempt once it is back, the sweep retries
+        log.warning("could not enqueue %s webhook deliveries (%s); holding them until Redis answers",
+                    len(delivery_ids), error)
+        for delivery_id in delivery_ids:
+            hold(deliver_webhook, delivery_id, timeout=120)
 
 
 def deliver_due(now: datetime) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 import redis
+from flask import current_app
 from rq import Queue, Worker
 from rq.cron import CronScheduler
 
@@ -88,8 +89,16 @@ class _Stoppable(Protocol):
     def keep_working(self) -> None: ...
 
 
+def _log_with_times() -> None:
+    """Our lines (app.*) with their time and level, beside RQ's own: Flask's handler on the app's logger."""
+    app_logger = current_app.logger
+    if app_logger.level == logging.NOTSET:
+        app_logger.setLevel(logging.INFO)
+
+
 def _keep_running(create: Callable[[], _Stoppable], connection: redis.Redis, what: str) -> None:
     """Create and run a worker or scheduler, again and again while Redis comes and goes, until asked to stop."""
+    _log_with_times()
     _stop_on_signals()
     restarts = 0
     try:

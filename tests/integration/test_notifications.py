@@ -318,6 +318,20 @@ def test_webhook_job_goes_to_rq_with_its_retries_and_a_worker_delivers_it(app):
         jobs.delete(delete_jobs=True)
 
 
+@pytest.mark.parametrize("app", [{"REDIS_URL": "redis://127.0.0.1:1/0"}], indirect=True)
+def test_with_redis_away_a_webhook_delivery_is_held_for_a_first_attempt_once_it_is_back(app):
+    from app.jobs.notifications import hand_over_webhooks
+    from app.models import HeldJob
+
+    with app.app_context():
+        add_endpoint("http://127.0.0.1:9/hook")
+        delivery = published(now=utcnow())
+        hand_over_webhooks([delivery.id])  # the request or job that published it goes on
+        [held] = db.session.scalars(select(HeldJob)).all()
+        assert (held.func, held.args) == ("app.jobs.notifications.deliver_webhook", [delivery.id])
+        assert db.session.get(WebhookDelivery, delivery.id).attempts == 0
+
+
 def test_a_long_title_is_cut_to_fit_the_inbox(app):
     with app.app_context():
         ann = add_user("ann")
