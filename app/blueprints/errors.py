@@ -122,7 +122,8 @@ def answer_database_error(error: SQLAlchemyError, survey: str | None = None):
     posted = request.method == "POST"
     saved = posted and bool(g.get("database_committed"))
     resend = None
-    if posted and not saved and not htmx and not request.files:
+    # A password is never written back into a page; a file cannot be.
+    if posted and not saved and not htmx and not request.files and not any("password" in k for k in request.form):
         resend = list(request.form.items(multi=True))
     context = {"saved": saved, "posted": posted, "resend": resend, "survey": survey, "in_place": bool(htmx)}
     if htmx:
@@ -131,4 +132,5 @@ def answer_database_error(error: SQLAlchemyError, survey: str | None = None):
         html, code = render_template(
             "survey/unavailable_now.html" if survey else "errors/unavailable.html", code=503, **context
         ), 503
-    return html, code, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    # The page may carry what was typed: never kept by a cache.
+    return html, code, {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}

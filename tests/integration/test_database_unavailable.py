@@ -111,3 +111,17 @@ def test_a_bug_that_sqlite_reports_as_operational_is_still_a_500(app, client, de
     monkeypatch.setattr(survey, "_open", no_such_table)
     page = client.get(f"/s/{demo['tokens']['SH-PEOPLE']}")
     assert page.status_code == 500 and "Retry-After" not in page.headers
+
+
+def test_a_sign_in_the_database_refused_never_writes_the_password_back_into_the_page(app, client, demo, monkeypatch):
+    from app.services.people import admin
+
+    page = client.get("/login").get_data(as_text=True)
+    monkeypatch.setattr(admin, "authenticate", _database_away)
+    refused = client.post("/login?next=/staff/queue", data={
+        "csrf_token": csrf_token(page), "username": "staff", "password": "typed-secret-123",
+    })
+    assert refused.status_code == 503 and refused.headers["Cache-Control"] == "no-store"
+    text = refused.get_data(as_text=True)
+    assert "typed-secret-123" not in text and "Send again" not in text
+    assert "Please go back and send it again in a minute" in text
