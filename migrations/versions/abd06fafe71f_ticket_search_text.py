@@ -22,8 +22,7 @@ BATCH = 2000
 
 
 def upgrade():
-    with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('search_text', sa.Text(), server_default='', nullable=False))
+    op.add_column('tickets', sa.Column('search_text', sa.Text(), server_default='', nullable=False))
     _fill()
     if op.get_bind().dialect.name == 'postgresql':
         op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
@@ -63,5 +62,6 @@ def _fill():
 def downgrade():
     if op.get_bind().dialect.name == 'postgresql':
         op.drop_index('ix_tickets_search_text_trgm', table_name='tickets')
-    with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.drop_column('search_text')
+    # ALTER TABLE … DROP COLUMN in place (SQLite 3.35+): a batch copy of the table would drop the
+    # old one, which foreign keys from ticket_events refuse once there are tickets.
+    op.drop_column('tickets', 'search_text')

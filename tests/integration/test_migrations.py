@@ -39,3 +39,24 @@ def test_migrations_match_the_models_and_downgrade_cleanly(empty_database_url):
         with db.engine.connect() as connection:
             assert set(db.inspect(connection).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
+
+
+def test_the_search_text_migration_fills_existing_tickets_as_the_service_does(empty_database_url):
+    from sqlalchemy import select, text
+
+    from app.demo import seed_demo
+    from app.models import Ticket
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade()
+        seed_demo(responses=30, worked_tickets=True)
+        by_service = dict(db.session.execute(select(Ticket.id, Ticket.search_text)).all())
+        assert by_service and all(by_service.values())
+        assert any("\n" in value and len(value.split("\n")) > 3 for value in by_service.values())  # replies, notes
+        db.session.remove()
+        downgrade(revision="a3c51f0e9d27")
+        upgrade()
+        assert dict(db.session.execute(text("SELECT id, search_text FROM tickets")).all()) == by_service
+        db.session.remove()
+        db.engine.dispose()

@@ -1,7 +1,7 @@
 """Reading what a customer says on the phone as a ticket search (app/core/ticket_search)."""
 import pytest
 
-from app.core.ticket_search import SearchQuery, fold, like_pattern, phone_digits, searchable_text, snippet
+from app.core.ticket_search import SearchQuery, doubled, fold, like_pattern, phone_digits, searchable_text, snippet
 
 
 @pytest.mark.parametrize("said", ["LD-E5VYND", "ld-e5vynd", "E5VYND", "e5v ynd", "LD E5V-YND", " lde5vynd ", "ＬＤ－Ｅ５ＶＹＮＤ"])
@@ -43,12 +43,24 @@ def test_wildcards_typed_are_matched_as_themselves():
     assert like_pattern("50%_off\\") == "%50\\%\\_off\\\\%"
 
 
+def test_chinese_is_doubled_alike_in_the_text_and_the_pattern_so_substrings_still_match():
+    assert doubled("开发票，iPhone坏了 ok") == "开开发发票票，iPhone坏坏了了 ok"
+    text = doubled("客户要开发票")
+    for word in ("发票", "开发票", "客户要开发票", "户"):
+        assert doubled(word) in text
+    for word in ("票发", "客要", "发 票"):
+        assert doubled(word) not in text
+    assert like_pattern("发票%") == "%发发票票\\%%"
+
+
 def test_the_searchable_text_holds_code_phone_digits_email_and_words_folded():
     text = searchable_text(
         reference_code="LD-E5VYND", contact_phone="+86 138-0013-8000", contact_email="Li.Wei@Example.COM",
         contact_name=None, subject="排队等了很久", description="Cold COFFEE", bodies=["Ｎｏｔｅ one", None],
     )
-    assert text.split("\n") == ["ld-e5vynd", "8613800138000", "li.wei@example.com", "排队等了很久", "cold coffee", "note one"]
+    assert text.split("\n") == [
+        "ld-e5vynd", "8613800138000", "li.wei@example.com", "排排队队等等了了很很久久", "cold coffee", "note one",
+    ]
     assert phone_digits("١٢٣ 456") == "456"
     assert fold("ＡＢＣ") == "abc"
 

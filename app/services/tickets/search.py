@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.core.ticket_search import MAX_QUERY, SearchQuery, Snippet, like_pattern, searchable_text, snippet
@@ -51,33 +51,37 @@ class Found:
 
 
 def search(user: User, query: str | None, limit: int = LIMIT) -> list[Found]:
-    """Tickets in the user's scope that the query finds: an exact code first, then open ones, newest first."""
+    """Tickets in the user's scope that the query finds, at most ``limit``: the newest that match, shown
+    with the one whose code it is first, then the open ones, each newest first.
+
+    The database returns the newest matches (ORDER BY id DESC LIMIT): for words many tickets share
+    PostgreSQL then walks the primary key backwards and stops at ``limit``, and for rare ones it
+    asks the trigram index; sorting every match by status first would read them all.
+    """
     parsed = SearchQuery.parse(query)
     if parsed.is_empty:
         return []
-    matches = []
-    if parsed.reference_code:
-        matches.append(Ticket.reference_code == parsed.reference_code)
+    matches = [and_(*(_contains(word) for word in parsed.words))]
     if parsed.phone:
         matches.append(_contains(parsed.phone))
-    if parsed.words:
-        matches.append(and_(*(_contains(word) for word in parsed.words)))
-    exact = Ticket.reference_code == parsed.reference_code if parsed.reference_code else None
-    order = [case((exact, 0), else_=1)] if exact is not None else []
+    tickets = _scoped(user, or_(*matches), limit)
+    if parsed.reference_code:
+        exact = _scoped(user, Ticket.reference_code == parsed.reference_code, 1)
+        tickets = exact + [ticket for ticket in tickets if ticket not in exact][: limit - len(exact)]
+    tickets.sort(key=lambda t: (t.reference_code != parsed.reference_code, t.status not in OPEN_STATUSES))
+    bodies = _bodies([ticket.id for ticket in tickets])
+    return [Found(ticket, _snippet(ticket, bodies.get(ticket.id, []), parsed)) for ticket in tickets]
+
+
+def _scoped(user: User, condition, limit: int) -> list[Ticket]:
     statement = (
         select(Ticket)
-        .where(or_(*matches))
-        .options(
-            joinedload(Ticket.branch),
-            joinedload(Ticket.department),
-            joinedload(Ticket.assignee),
-        )
-        .order_by(*order, case((Ticket.status.in_(OPEN_STATUSES), 0), else_=1), Ticket.created_at.desc(), Ticket.id.desc())
+        .where(condition)
+        .options(joinedload(Ticket.branch), joinedload(Ticket.department), joinedload(Ticket.assignee))
+        .order_by(Ticket.id.desc())
         .limit(limit)
     )
-    tickets = list(db.session.scalars(scope_tickets(statement, user)))
-    bodies = _bodies([ticket.id for ticket in tickets]) if parsed.words else {}
-    return [Found(ticket, _snippet(ticket, bodies.get(ticket.id, []), parsed)) for ticket in tickets]
+    return list(db.session.scalars(scope_tickets(statement, user)))
 
 
 def _bodies(ticket_ids: list[int]) -> dict[int, list[str]]:
@@ -99,6 +103,4 @@ def _contains(fragment: str):
 
 
 def _snippet(ticket: Ticket, bodies: list[str], query: SearchQuery) -> Snippet | None:
-    if not query.words:
-        return None
     return snippet([ticket.subject, ticket.description, *bodies, ticket.contact_name, ticket.contact_email], query)
