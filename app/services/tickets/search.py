@@ -3,7 +3,7 @@
 Every ticket keeps ``Ticket.search_text`` (app/core/ticket_search.searchable_text), rebuilt by
 ``refresh`` whenever what it holds changes: when the ticket opens and with each reply, note or
 call (``app.services.tickets``). It is one column because notes live in another table and the
-phone's digits and the folding are Python's. PostgreSQL finds ILIKE '%…%' on it through a
+phone's digits, the folding and the doubled Chinese characters are Python's. PostgreSQL finds ILIKE '%…%' on it through a
 pg_trgm GIN index; SQLite scans it with LIKE. A code is also compared with ``reference_code``
 itself (unique index), so "e5v ynd" finds LD-E5VYND.
 
@@ -46,7 +46,8 @@ def refresh(ticket: Ticket) -> None:
 @dataclass(frozen=True)
 class Found:
     ticket: Ticket
-    #: What matched, when it was words; None for a code or a phone number.
+    #: The text around the first word found in the ticket's subject, description, messages or contact;
+    #: None when only the code or the phone's digits matched.
     snippet: Snippet | None
 
 
