@@ -114,8 +114,10 @@ def answer_database_error(error: SQLAlchemyError, survey: str | None = None):
     """
     if not database_unavailable(error):
         return _unexpected(error)
-    log.warning("database unavailable on %s %s: %s", request.method, request.path, error.__class__.__name__,
-                exc_info=error)
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+    # One line each: an outage fails every request for a while, its tracebacks would say nothing more.
+    log.warning("database unavailable on %s %s: %s: %s", request.method, request.path, error.__class__.__name__,
+                reason[0] if reason else "")
     _roll_back()
     if "_login_user" not in g:  # the page must not ask the database for the user (templates, the language)
         g._login_user = login_manager.anonymous_user()
