@@ -1,4 +1,10 @@
-"""Which questionnaire a QR code opens: its own, else the most specific one open for the branch."""
+"""Which questionnaire a QR code opens: its own, else the most specific one open for the branch.
+
+``choose_questionnaire`` is the one rule, read by the survey on every scan; ``switches`` runs the
+same rule twice, on the questionnaires as they are and as a proposed change would leave them, to
+say which QR codes would open another questionnaire (or version, or none) after publishing,
+retargeting or moving a window.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -41,3 +47,54 @@ def choose_questionnaire(
     ranked = [(w.specificity(branch_id, region), w.id, w) for w in open_now]
     eligible = [(rank, wid, w) for rank, wid, w in ranked if rank is not None]
     return max(eligible, key=lambda item: (item[0], item[1]))[2] if eligible else None
+
+
+@dataclass(frozen=True)
+class CodeTarget:
+    """A QR code as the choice reads it: where it hangs, and the questionnaire it is pinned to, if any."""
+
+    qr_id: int
+    branch_id: int
+    region: str
+    pinned_id: int | None
+
+
+@dataclass(frozen=True)
+class Switch:
+    """A QR code that would open another questionnaire or version after a change (None: nothing open)."""
+
+    code: CodeTarget
+    before: QuestionnaireWindow | None
+    after: QuestionnaireWindow | None
+
+
+def serving(windows: Iterable[QuestionnaireWindow], code: CodeTarget, now: datetime) -> QuestionnaireWindow | None:
+    """What a scan of this code opens at ``now``."""
+    return choose_questionnaire(windows, code.branch_id, code.region, code.pinned_id, now)
+
+
+def switches(
+    codes: Iterable[CodeTarget],
+    before: Iterable[QuestionnaireWindow],
+    after: Iterable[QuestionnaireWindow],
+    now: datetime,
+) -> list[Switch]:
+    """The codes whose questionnaire or version differs between ``before`` and ``after``, in the codes' order."""
+    before, after = tuple(before), tuple(after)
+    found = []
+    for code in codes:
+        was, will = serving(before, code, now), serving(after, code, now)
+        if _served(was) != _served(will):
+            found.append(Switch(code, was, will))
+    return found
+
+
+def with_window(windows: Iterable[QuestionnaireWindow], changed: QuestionnaireWindow | None,
+                questionnaire_id: int) -> tuple[QuestionnaireWindow, ...]:
+    """``windows`` with questionnaire ``questionnaire_id``'s replaced by ``changed`` (None: offered nowhere)."""
+    kept = tuple(w for w in windows if w.id != questionnaire_id)
+    return kept + ((changed,) if changed is not None else ())
+
+
+def _served(window: QuestionnaireWindow | None) -> tuple[int, int] | None:
+    return (window.id, window.version_id) if window is not None else None

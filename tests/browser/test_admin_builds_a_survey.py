@@ -114,6 +114,10 @@ def build_questionnaire(page: Page, base: str) -> None:
     expect(page.locator(".error")).to_have_count(0)
 
     page.locator("#publish-form").get_by_role("button", name=re.compile(r"Publish version 1")).click()
+    confirm = page.locator("#confirm-publish")
+    expect(confirm.get_by_role("row")).to_have_count(5)  # every demo code takes the new questionnaire (every branch)
+    confirm.get_by_role("button", name="Publish version 1").click()
+    expect(page.get_by_text("Version 1 is published")).to_be_visible()
     expect(page.locator(".flash.error")).to_have_count(0)
 
 
@@ -133,6 +137,8 @@ def assign_questionnaire(page: Page, base: str) -> None:
     page.get_by_role("link", name="Store visit survey").first.click()
     page.get_by_label(f"{BRANCH_NAME} ({BRANCH_CODE})").check()
     page.get_by_role("button", name="Save targeting").click()
+    page.locator("#confirm-targeting").get_by_role("button", name="Confirm and save targeting").click()
+    expect(page.get_by_text("Targeting saved.")).to_be_visible()
     expect(page.get_by_label(f"{BRANCH_NAME} ({BRANCH_CODE})")).to_be_checked()
 
 

@@ -65,7 +65,7 @@ def open_survey(token: str, now: datetime | None = None) -> SurveyEntry:
         raise SurveyUnavailable(Unavailable.REVOKED, code.branch_name)
     chosen = None
     if code.branch_active:
-        windows = _cached("windows", "all", _load_windows)
+        windows = _cached("windows", "all", questionnaire_windows)
         chosen = choose_questionnaire(windows, code.branch_id, code.region, code.pinned_id, now or utcnow())
     return SurveyEntry(
         qr_id=code.qr_id,
@@ -112,22 +112,25 @@ def _load_code(token: str) -> _Code | None:
     return _Code(qr_id, is_kiosk, pinned_id, revoked_at is not None, branch_id, branch_name, region, active)
 
 
-def _load_windows() -> tuple[QuestionnaireWindow, ...]:
+def questionnaire_windows() -> tuple[QuestionnaireWindow, ...]:
+    """Every questionnaire a scan may open (published, not archived), read now (the survey caches it)."""
     questionnaires = db.session.scalars(
         select(Questionnaire)
         .where(Questionnaire.archived_at.is_(None), Questionnaire.current_version_id.is_not(None))
         .options(selectinload(Questionnaire.target_branches))
     ).all()
-    return tuple(
-        QuestionnaireWindow(
-            id=q.id,
-            version_id=q.current_version_id,
-            starts_at=q.starts_at,
-            ends_at=q.ends_at,
-            branch_ids=frozenset(b.id for b in q.target_branches),
-            regions=frozenset(q.target_regions or ()),
-        )
-        for q in questionnaires
+    return tuple(window_of(q) for q in questionnaires)
+
+
+def window_of(questionnaire: Questionnaire, version_id: int | None = None) -> QuestionnaireWindow:
+    """A questionnaire's window and targeting as the choice reads them; ``version_id`` instead of its current one."""
+    return QuestionnaireWindow(
+        id=questionnaire.id,
+        version_id=version_id if version_id is not None else questionnaire.current_version_id,
+        starts_at=questionnaire.starts_at,
+        ends_at=questionnaire.ends_at,
+        branch_ids=frozenset(b.id for b in questionnaire.target_branches),
+        regions=frozenset(questionnaire.target_regions or ()),
     )
 
 

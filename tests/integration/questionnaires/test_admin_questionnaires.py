@@ -16,7 +16,7 @@ from app.models import (
     Response,
     SkipRule,
 )
-from tests.conftest import SurveyWalker, csrf_token, login
+from tests.conftest import SurveyWalker, csrf_token, hidden, login
 
 BASE = "/admin/questionnaires"
 
@@ -34,6 +34,20 @@ class Admin:
 
     def post(self, url: str, data: dict | None = None, **kwargs):
         return self.client.post(url, data={"csrf_token": self.token, **(data or {})}, **kwargs)
+
+    def confirmed(self, url: str, data: dict | None = None):
+        """Post a form; when the answer asks to confirm which QR codes it switches, confirm that list."""
+        response = self.post(url, data)
+        seen = hidden(response.get_data(as_text=True), "seen")
+        if response.status_code == 200 and seen:
+            response = self.post(url, {**(data or {}), "seen": seen})
+        return response
+
+    def publish(self, editor: str):
+        """Open the publish confirmation, then confirm what it lists."""
+        page = self.get(f"{editor}/publish")
+        seen = hidden(page.get_data(as_text=True), "seen")
+        return self.post(f"{editor}/publish", {"seen": seen}) if page.status_code == 200 and seen else page
 
     def create(self, code: str, start: str = "blank", **names) -> tuple[int, int]:
         data = {"code": code, "start": start, "name_zh_Hans": names.get("zh", ""), "name_en": names.get("en", "")}
@@ -133,12 +147,12 @@ def test_admin_builds_publishes_and_targets_a_questionnaire_that_customers_then_
     assert "If <strong>service</strong> is at most (≤) <strong>3</strong>" in page
     assert admin.get(f"{editor}/preview").status_code == 200
 
-    response = admin.post(f"{editor}/publish")
+    response = admin.publish(editor)
     assert response.status_code == 303 and response.headers["Location"].endswith(f"{BASE}/{qid}")
     with app.app_context():
         sh = db.session.scalar(select(Branch).where(Branch.code == "SH-PEOPLE"))
         sh_id = sh.id
-    assert admin.post(f"{BASE}/{qid}/targeting", {"branch_ids": [sh_id]}).status_code == 303
+    assert admin.confirmed(f"{BASE}/{qid}/targeting", {"branch_ids": [sh_id]}).status_code == 303
 
     with app.app_context():
         questionnaire = db.session.get(Questionnaire, qid)
@@ -334,7 +348,7 @@ def test_publishing_refuses_missing_texts_and_no_questions_showing_each_at_its_f
     assert "Missing in 中文, which this version is offered in." in row
     assert "Option “a” has no label in 中文." in row
     admin.post(f"{editor}/texts", _texts(languages=["en"]))
-    assert admin.post(f"{editor}/publish").status_code == 303  # English only: nothing is missing
+    assert admin.publish(editor).status_code == 303  # English only: nothing is missing
     with app.app_context():
         assert db.session.get(QuestionnaireVersion, vid).is_published
 
@@ -344,8 +358,8 @@ def test_window_is_entered_in_head_office_time_and_end_must_follow_start(app, ad
                                                  "starts_at": "2030-01-02T09:00", "ends_at": "2030-01-01T09:00"})
     assert response.status_code == 422
     assert error_at(response.get_data(as_text=True), "ends_at") == ["The end must be after the start."]
-    response = admin.post(f"{BASE}/1/settings", {"name_zh_Hans": "满意度", "name_en": "Satisfaction",
-                                                 "starts_at": "2030-01-01T09:00", "ends_at": ""})
+    response = admin.confirmed(f"{BASE}/1/settings", {"name_zh_Hans": "满意度", "name_en": "Satisfaction",
+                                                      "starts_at": "2030-01-01T09:00", "ends_at": ""})
     assert response.status_code == 303
     with app.app_context():
         questionnaire = db.session.get(Questionnaire, 1)
@@ -356,7 +370,7 @@ def test_window_is_entered_in_head_office_time_and_end_must_follow_start(app, ad
 
 
 def test_a_questionnaire_not_open_yet_is_not_offered(client, demo, admin):
-    admin.post(f"{BASE}/1/settings", {"name_en": "Satisfaction", "starts_at": "2099-01-01T00:00"})
+    admin.confirmed(f"{BASE}/1/settings", {"name_en": "Satisfaction", "starts_at": "2099-01-01T00:00"})
     walker = SurveyWalker(client.application.test_client(), demo["tokens"]["SH-PEOPLE"])
     assert walker.open().status_code == 410
 
@@ -364,8 +378,8 @@ def test_a_questionnaire_not_open_yet_is_not_offered(client, demo, admin):
 def test_targeting_by_region_offers_it_only_in_that_region(app, client, demo, admin):
     qid, vid = admin.create("east", start="template")
     admin.post(f"{BASE}/{qid}/versions/{vid}/texts", _texts(title_en="East only", title_zh_Hans="华东专属"))
-    assert admin.post(f"{BASE}/{qid}/versions/{vid}/publish").status_code == 303
-    assert admin.post(f"{BASE}/{qid}/targeting", {"regions": ["华东 East China"]}).status_code == 303
+    assert admin.publish(f"{BASE}/{qid}/versions/{vid}").status_code == 303
+    assert admin.confirmed(f"{BASE}/{qid}/targeting", {"regions": ["华东 East China"]}).status_code == 303
     response = admin.post(f"{BASE}/{qid}/targeting", {"regions": ["Atlantis"]})
     assert response.status_code == 422
     with app.app_context():
@@ -464,7 +478,7 @@ def test_a_new_draft_from_version_1_becomes_version_2_while_old_responses_keep_v
         assert db.session.scalar(select(func.count(QuestionnaireVersion.id)).where(QuestionnaireVersion.questionnaire_id == 1)) == 2
     changed = question_form("product", 1, "csat", "您喜欢我们的新品吗？", "Do you like our new products?", dimension=0)
     assert admin.post(f"{BASE}/1/versions/{v2_id}/questions/{product_id}", changed).status_code == 303
-    assert admin.post(f"{BASE}/1/versions/{v2_id}/publish").status_code == 303
+    assert admin.publish(f"{BASE}/1/versions/{v2_id}").status_code == 303
     with app.app_context():
         assert db.session.get(Questionnaire, 1).current_version_id == v2_id
         assert db.session.scalar(select(func.count(Response.id)).where(Response.version_id == v1_id)) == old_responses

@@ -34,11 +34,10 @@ def _prepare_original(admin: Admin, app) -> None:
     """The demo's questionnaire with a window and targeting of its own, so every setting has a value."""
     with app.app_context():
         shanghai = db.session.scalar(select(Branch.id).where(Branch.code == "SH-PEOPLE"))
-    assert admin.post(f"{BASE}/1/settings", {"name_zh_Hans": "满意度", "name_en": "Satisfaction",
-                                             "starts_at": "2026-01-01T09:00", "ends_at": "2099-01-01T09:00",
-                                             "confirm": "y"}).status_code == 303
-    assert admin.post(f"{BASE}/1/targeting", {"branch_ids": [shanghai], "regions": ["华东 East China"],
-                                              "confirm": "y"}).status_code == 303
+    assert admin.confirmed(f"{BASE}/1/settings", {"name_zh_Hans": "满意度", "name_en": "Satisfaction",
+                                                  "starts_at": "2026-01-01T09:00", "ends_at": "2099-01-01T09:00",
+                                                  }).status_code == 303
+    assert admin.confirmed(f"{BASE}/1/targeting", {"branch_ids": [shanghai], "regions": ["华东 East China"]}).status_code == 303
 
 
 def _copy(admin: Admin, code="satisfaction-2027", zh="满意度 2027", en="Satisfaction 2027") -> tuple[int, int]:
@@ -98,9 +97,8 @@ def test_editing_the_copy_leaves_the_original_as_it_was(app, client, demo):
     changed = question_form("service_problem", 3, "multiple", "哪里不好？", "What went wrong?", required=False,
                             options=[(v, zh + "！", en + "!") for v, zh, en in option_values])
     assert admin.post(f"{BASE}/{qid}/versions/{vid}/questions/{service_id}", changed).status_code == 303
-    assert admin.post(f"{BASE}/{qid}/settings", {"name_en": "Changed", "starts_at": "2030-01-01T00:00",
-                                                 "confirm": "y"}).status_code == 303
-    assert admin.post(f"{BASE}/{qid}/targeting", {"regions": ["华东 East China"], "confirm": "y"}).status_code == 303
+    assert admin.confirmed(f"{BASE}/{qid}/settings", {"name_en": "Changed", "starts_at": "2030-01-01T00:00"}).status_code == 303
+    assert admin.confirmed(f"{BASE}/{qid}/targeting", {"regions": ["华东 East China"]}).status_code == 303
     with app.app_context():
         draft = db.session.get(QuestionnaireVersion, vid)
         assert next(q for q in draft.questions if q.key == "service_problem").options[0]["label"]["en"].endswith("!")

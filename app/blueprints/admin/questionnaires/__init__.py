@@ -37,7 +37,7 @@ URLS = [
     (VERSION, "version", versions.version, GET, {}),
     (f"{VERSION}/texts", "texts", versions.texts, POST, {}),
     (f"{VERSION}/dimensions", "dimensions", versions.dimensions, POST, {}),
-    (f"{VERSION}/publish", "publish", versions.publish, POST, {}),
+    (f"{VERSION}/publish", "publish", versions.publish, BOTH, {}),
     (f"{VERSION}/preview", "preview", versions.preview, GET, {}),
     (f"{VERSION}/questions/new", "add_question", questions.add_question, BOTH, {}),
     (f"{VERSION}/questions/<id:question_id>", "edit_question", questions.edit_question, BOTH, {}),

@@ -11,7 +11,8 @@ from app.services.questionnaires import queries
 
 
 def editor_context(version: QuestionnaireVersion, texts_form=None, dimensions_form=None, rule_form=None,
-                   problems: list[Problem] | None = None, notice: str | None = None, notice_error: bool = False) -> dict:
+                   problems: list[Problem] | None = None, notice: str | None = None, notice_error: bool = False,
+                   confirm=None) -> dict:
     questions = queries.ordered_questions(version)
     grouped = messages(problems or [])
     by_id = {q.id: q for q in questions}
@@ -37,6 +38,7 @@ def editor_context(version: QuestionnaireVersion, texts_form=None, dimensions_fo
         "weight_total": sum(d.weight for d in version.dimensions),
         "notice": notice,
         "notice_error": notice_error,
+        "confirm": confirm,
     }
 
 

@@ -6,7 +6,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.blueprints.admin.questionnaires.shared import apply, editor_url, questionnaire_or_404
+from app.blueprints.admin.questionnaires.shared import (
+    apply,
+    confirmation,
+    editor_url,
+    needs_confirmation,
+    questionnaire_or_404,
+    see_other,
+)
 from app.core.clock import utcnow
 from app.extensions import db
 from app.forms.admin_questionnaires import (
@@ -17,7 +24,7 @@ from app.forms.admin_questionnaires import (
     TargetingForm,
 )
 from app.models import Branch, Questionnaire
-from app.services.questionnaires import queries, settings as questionnaires_settings
+from app.services.questionnaires import queries, serving, settings as questionnaires_settings
 
 
 def status_of(questionnaire: Questionnaire, now) -> str:
@@ -36,7 +43,8 @@ def index():
     archived = request.args.get("archived") == "1"
     now = utcnow()
     rows = [(q, status_of(q, now), queries.open_draft(q)) for q in queries.questionnaires(archived=archived)]
-    return render_template("admin/questionnaires/index.html", rows=rows, archived=archived)
+    return render_template("admin/questionnaires/index.html", rows=rows, archived=archived,
+                           serving=serving.serving_now(now))
 
 
 def new():
@@ -69,7 +77,8 @@ def copy(qid: int):
     return redirect(editor_url(questionnaire.id, questionnaire.versions[0].id), 303)
 
 
-def _questionnaire_page(questionnaire: Questionnaire, status: int = 200, settings_form=None, targeting_form=None):
+def _questionnaire_page(questionnaire: Questionnaire, status: int = 200, settings_form=None, targeting_form=None,
+                        confirm=None):
     branches = db.session.scalars(select(Branch).order_by(Branch.name)).all()
     regions = sorted(set(queries.regions_in_use()) | set(questionnaire.target_regions or []))
     if targeting_form is None:
@@ -86,6 +95,7 @@ def _questionnaire_page(questionnaire: Questionnaire, status: int = 200, setting
         settings_form=settings_form or SettingsForm.of(questionnaire),
         targeting_form=targeting_form,
         action_form=ActionForm(formdata=None),
+        confirm=confirm,
     ), status
 
 
@@ -94,17 +104,23 @@ def show(qid: int):
 
 
 def settings(qid: int):
+    """Name and window; a new window that switches what QR codes open is saved once the admin confirms the list."""
     questionnaire = questionnaire_or_404(qid)
     form = SettingsForm()
     if not form.validate():
         return _questionnaire_page(questionnaire, 422, settings_form=form)
+    preview = serving.window_preview(questionnaire, form.starts_at.data, form.ends_at.data)
+    if needs_confirmation(preview):
+        confirm = confirmation("settings", preview, url_for(".settings", qid=qid))
+        return _questionnaire_page(questionnaire, 409 if confirm.stale else 200, settings_form=form, confirm=confirm)
     questionnaires_settings.update_settings(current_user, questionnaire, form.name(), form.starts_at.data, form.ends_at.data)
     db.session.commit()
     flash(_("Settings saved."))
-    return redirect(url_for(".show", qid=qid), 303)
+    return see_other(url_for(".show", qid=qid))
 
 
 def targeting(qid: int):
+    """Which branches and regions; a change that switches what QR codes open is saved once the admin confirms."""
     questionnaire = questionnaire_or_404(qid)
     form = TargetingForm()
     branches = db.session.scalars(select(Branch).order_by(Branch.name)).all()
@@ -112,10 +128,15 @@ def targeting(qid: int):
     if not form.validate():
         return _questionnaire_page(questionnaire, 422, targeting_form=form)
     chosen = [b for b in branches if b.id in set(form.branch_ids.data or [])]
-    questionnaires_settings.set_targeting(current_user, questionnaire, chosen, form.regions.data or [])
+    regions = form.regions.data or []
+    preview = serving.targeting_preview(questionnaire, [b.id for b in chosen], regions)
+    if needs_confirmation(preview):
+        confirm = confirmation("targeting", preview, url_for(".targeting", qid=qid))
+        return _questionnaire_page(questionnaire, 409 if confirm.stale else 200, targeting_form=form, confirm=confirm)
+    questionnaires_settings.set_targeting(current_user, questionnaire, chosen, regions)
     db.session.commit()
-    flash(_("Targeting saved: offered at every branch.") if not chosen and not form.regions.data else _("Targeting saved."))
-    return redirect(url_for(".show", qid=qid), 303)
+    flash(_("Targeting saved: offered at every branch.") if not chosen and not regions else _("Targeting saved."))
+    return see_other(url_for(".show", qid=qid))
 
 
 def set_archived(qid: int, archived: bool):

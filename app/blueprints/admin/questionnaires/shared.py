@@ -1,9 +1,11 @@
-"""What every page of the builder shares: loading from the URL, the published-version guard, Post/Redirect/Get."""
+"""What every page of the builder shares: loading from the URL, the published-version guard, Post/Redirect/Get,
+and asking to confirm a change that switches what QR codes open."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_htmx import make_response as htmx_response
 
@@ -12,6 +14,7 @@ from app.extensions import db, htmx
 from app.forms.admin_questionnaires import add_problems, problem_message
 from app.models import PublishedVersionError, Questionnaire, QuestionnaireVersion
 from app.services.questionnaires import queries
+from app.services.questionnaires.serving import CodeSwitch, Preview
 from app.services.questionnaires.refusals import Refused
 
 PUBLISHED_REFUSAL = _l("This version is published and cannot change; make a new draft from it.")
@@ -95,3 +98,33 @@ def messages(problems: list[Problem]) -> dict[str, list[str]]:
     for problem in problems:
         grouped.setdefault(problem.field, []).append(problem_message(problem))
     return grouped
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What a change would switch, shown beside the form that makes it: the same fields posted again, with
+    the fingerprint of this list, so a confirmation given for one list never applies another."""
+
+    section: str
+    switches: list[CodeSwitch]
+    fingerprint: str
+    action: str
+    resubmit: list[tuple[str, str]]
+    stale: bool
+
+
+def seen_fingerprint() -> str:
+    return request.form.get("seen", "") if request.method == "POST" else ""
+
+
+def needs_confirmation(preview: Preview, always: bool = False) -> bool:
+    """True until the admin confirms the list they saw; a change that switches nothing needs no confirmation
+    unless ``always`` (publishing)."""
+    if not preview.switches and not always:
+        return False
+    return seen_fingerprint() != preview.fingerprint
+
+
+def confirmation(section: str, preview: Preview, action: str) -> Confirmation:
+    resubmit = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "seen")]
+    return Confirmation(section, preview.switches, preview.fingerprint, action, resubmit, stale=bool(seen_fingerprint()))

@@ -3,18 +3,28 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, gettext as _
+from flask_htmx import make_response as htmx_response
 from flask_login import current_user
 from markupsafe import Markup
 
 from app.blueprints.admin.questionnaires.editor import editor_page
-from app.blueprints.admin.questionnaires.shared import apply, editor_url, edits_draft, version_or_404
+from app.blueprints.admin.questionnaires.shared import (
+    apply,
+    confirmation,
+    editor_url,
+    edits_draft,
+    needs_confirmation,
+    see_other,
+    version_or_404,
+)
 from app.core.languages import SUPPORTED_LOCALES
-from app.extensions import db
+from app.extensions import db, htmx
 from app.forms.admin_questionnaires import ActionForm, DimensionsForm, PreviewStepForm, VersionTextsForm
 from app.models import QuestionnaireVersion
 from app.services.questionnaires import (
     dimensions as questionnaires_dimensions,
     queries,
+    serving,
     versions as questionnaires_versions,
 )
 from app.services.survey.plans import build_plan
@@ -62,16 +72,29 @@ def dimensions(version: QuestionnaireVersion):
 
 @edits_draft
 def publish(version: QuestionnaireVersion):
-    if not ActionForm().validate():
-        return redirect(editor_url(version.questionnaire_id, version.id), 303)
-    problems = questionnaires_versions.publish(current_user, version)
+    """GET: what publishing would switch, and the button that publishes; POST: publish the list confirmed.
+
+    A draft not fit to publish shows its problems in the editor instead; a confirmation given for a
+    list that has changed since (someone retargeted meanwhile) shows the new list to confirm again.
+    """
+    problems = queries.publish_problems(version)
+    if not problems:
+        preview = serving.publish_preview(version)
+        if needs_confirmation(preview, always=True):
+            confirm = confirmation("publish", preview, url_for(".publish", qid=version.questionnaire_id, vid=version.id))
+            return editor_page(version, 409 if confirm.stale else 200, confirm=confirm)
+        if not ActionForm().validate():
+            return see_other(editor_url(version.questionnaire_id, version.id))
+        problems = questionnaires_versions.publish(current_user, version)
     if problems:
         db.session.rollback()
-        version = queries.version_with_children(version.id)
-        return editor_page(version, 422, problems=problems)
+        response = htmx_response(*editor_page(queries.version_with_children(version.id), 422, problems=problems))
+        if htmx:  # the problems are marked at their fields all over the editor, not only in its publish card
+            response.headers.update({"HX-Retarget": "main", "HX-Reselect": "main", "HX-Reswap": "outerHTML"})
+        return response
     db.session.commit()
     flash(_("Version %(n)d is published: customers get it from now on, and it can no longer change.", n=version.number))
-    return redirect(url_for(".show", qid=version.questionnaire_id), 303)
+    return see_other(url_for(".show", qid=version.questionnaire_id))
 
 
 def preview(qid: int, vid: int):
