@@ -9,6 +9,7 @@ from app import labels
 from app.core.clock import utcnow
 from app.core.insight import Grain
 from app.extensions import db, talisman
+from app.i18n import current_locale
 from app.models import Role
 from app.permissions import role_required
 from app.services import dashboard
@@ -50,7 +51,9 @@ def index():
     as_of, waiting = dashboard.figures_as_of(selection, utcnow())
     args = dashboard.filter_args(selection)
     visible = dashboard_selection.visible_branches(current_user)
-    chart_args = {**args, "grain": selection.grain.value}
+    # The language is in each chart's address: a browser keeps a chart a minute, and the same address
+    # would show the charts of the language just left.
+    chart_args = {**args, "grain": selection.grain.value, "lang": current_locale()}
 
     def responses_url(**extra) -> str:
         return url_for("staff.responses", **dashboard.filter_args(selection, **extra))

@@ -42,7 +42,8 @@ DIMENSION_NAMES = {
     "environment": {"zh_Hans": "门店环境与卫生（含洗手间）", "en": "Store environment and cleanliness"},
 }
 
-#: In the chart's own document: each visible <text>, its corners in the SVG's user space, its font size.
+#: In the chart's own document: each visible <text>, its corners in the SVG's user space, its font size;
+#: and the chart's title.
 MEASURE_TEXTS = """() => {
   const svg = document.documentElement;
   const texts = [];
@@ -57,7 +58,8 @@ MEASURE_TEXTS = """() => {
                      [box.x, box.y + box.height]].map(([x, y]) => [m.a * x + m.c * y + m.e, m.b * x + m.d * y + m.f]);
     texts.push({words, corners, fontSize: parseFloat(style.fontSize)});
   }
-  return {width: svg.width.baseVal.value, height: svg.height.baseVal.value, texts};
+  const title = svg.querySelector('.title');
+  return {width: svg.width.baseVal.value, height: svg.height.baseVal.value, texts, title: title ? title.textContent : ''};
 }"""
 
 #: On the page: each chart's address, how wide it is drawn, and the names in its section's table.
@@ -136,29 +138,38 @@ def test_every_chart_label_is_inside_its_chart_whole_apart_and_legible(browser: 
         pytest.fail("no Chinese font: Chromium draws boxes for every character (scripts/test installs "
                     "Debian's fonts-wqy-microhei)")
     problems: list[str] = []
-    measured: dict[tuple[str, str], dict] = {}
-    for language in LANGUAGES:
-        context = browser.new_context(viewport={"width": VIEWPORTS[0], "height": 768}, locale="en-US")
-        context.set_default_timeout(15_000)
-        page, svg = context.new_page(), context.new_page()
-        try:
-            sign_in(page, live_server.url, "admin")
-            for width in VIEWPORTS:
+    addresses: dict[str, set[str]] = {}
+    context = browser.new_context(viewport={"width": VIEWPORTS[0], "height": 768}, locale="en-US")
+    context.set_default_timeout(15_000)
+    page, svg = context.new_page(), context.new_page()
+    try:
+        sign_in(page, live_server.url, "admin")
+        for language in LANGUAGES:  # switched on the page, as a manager does
+            page.set_viewport_size({"width": VIEWPORTS[0], "height": 768})
+            page.goto(f"{live_server.url}/insight/?lang={language}")
+            page.wait_for_load_state("networkidle")
+            page.wait_for_function("() => [...document.querySelectorAll('img.chart')].every(i => i.complete)")
+            measured: dict[str, dict] = {}
+            for width in VIEWPORTS:  # the same page, the window resized: the charts scale with it
                 page.set_viewport_size({"width": width, "height": 768})
-                page.goto(f"{live_server.url}/insight/?lang={language}")
-                page.wait_for_load_state("networkidle")
-                page.wait_for_function("() => [...document.querySelectorAll('img.chart')].every(i => i.complete)")
+                charts = page.evaluate(CHARTS_ON_PAGE)
                 # JPEG: a PNG of the whole page takes seconds to encode, more than the rest of the test.
                 page.screenshot(path=artifacts / f"dashboard-{language}-{width}.jpeg", full_page=True, type="jpeg",
                                 quality=85, caret="initial")
-                charts = page.evaluate(CHARTS_ON_PAGE)
                 assert [c["section"] for c in charts] == ["trend", "dimensions", "branches", "categories"]
                 for chart in charts:
                     assert chart["loaded"], chart["src"]
-                    if (language, chart["src"]) not in measured:
+                    where = f"{language} {width}px {chart['section']}"
+                    if chart["src"] not in measured:
                         svg.goto(chart["src"])
-                        measured[language, chart["src"]] = svg.evaluate(MEASURE_TEXTS)
-                    problems += label_problems(chart, measured[language, chart["src"]], f"{language} {width}px {chart['section']}")
-        finally:
-            context.close()
+                        measured[chart["src"]] = svg.evaluate(MEASURE_TEXTS)
+                        title = measured[chart["src"]]["title"]
+                        if bool(re.search(r"[\u4e00-\u9fff]", title)) != (language == "zh_Hans"):
+                            problems.append(f"{where}: the chart is titled {title!r}")
+                    problems += label_problems(chart, measured[chart["src"]], where)
+            addresses[language] = set(measured)
+    finally:
+        context.close()
+    # A browser keeps a chart a minute: one address for two languages shows the language just left.
+    assert not addresses["zh_Hans"] & addresses["en"], "a chart has the same address in both languages"
     assert not problems, "\n".join(problems)
