@@ -103,3 +103,16 @@ def test_legends_at_the_bottom_take_as_many_columns_as_fit_side_by_side():
         for this, following in zip(row, row[1:]):
             room = float(following.get("x")) - float(this.get("x"))
             assert label_width(this.text, charts.STYLE.legend_font_size) < room, this.text
+
+
+def test_the_name_under_the_radar_lies_above_its_legend(monkeypatch):
+    monkeypatch.setattr(charts, "text", lambda texts: texts["en"])
+    names = ["Product", "Service", "Store environment and cleanliness (restrooms included)", "Waiting time"]
+    rows = [SimpleNamespace(name={"en": name}, key=f"d{i}", mean=3.0) for i, name in enumerate(names)]
+    root = ET.fromstring(charts.dimensions_svg(rows))
+    plot = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "plot")
+    _left, top = _translate(plot)
+    legend_top = _translate(next(g for g in root.iter(f"{SVG}g") if g.get("class") == "legends"))[1]
+    web = next(g for g in plot.iter(f"{SVG}g") if g.get("class") == "axis x web")
+    lowest = max(top + float(span.get("y")) for span in web.iter(f"{SVG}tspan"))  # the third name, straight down
+    assert lowest + SIZE * 0.3 < legend_top

@@ -217,7 +217,6 @@ class Radar(_MeasuredLabels, pygal.Radar):
     def _add_label_room(self) -> None:
         super()._add_label_room()
         self.margin_box.bottom -= self._x_labels_height  # pygal's room for labels under a line chart
-        self._x_labels_height = 0
         size = self.style.label_font_size
         room = {"left": 0.0, "right": 0.0, "above": 0.0, "below": 0.0}
         delta = 2 * pi / max(1, len(self._label_lines))
@@ -240,6 +239,7 @@ class Radar(_MeasuredLabels, pygal.Radar):
         self.margin_box.right += room["right"]
         self.margin_box.top += room["above"]
         self.margin_box.bottom += room["below"]
+        self._x_labels_height = room["below"]  # pygal sets the legend this far below the plot
 
     def _x_axis(self, draw_axes=True):
         if not self._x_labels or not self.show_x_labels:
