@@ -35,8 +35,8 @@ MAINTENANCE_SECONDS = 60
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
-class Stopping(Exception):
-    """SIGTERM or SIGINT came while no worker or scheduler was running: stop."""
+class Stopping(BaseException):
+    """SIGTERM or SIGINT came while no worker or scheduler was running: stop (past any ``except Exception``)."""
 
 
 def _stop_on_signals() -> None:

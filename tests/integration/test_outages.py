@@ -296,3 +296,20 @@ def test_the_worker_and_the_cron_outlive_a_30_second_redis_outage_and_the_jobs_o
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_worker_started_while_redis_is_away_waits_for_it_and_sigterm_still_stops_it(tmp_path):
+    import signal
+
+    if PG_URL:
+        pytest.skip("runs in the SQLite pass: it needs no database")
+    app = make_app(None, tmp_path, {})
+    worker = _job_process(app, tmp_path, "worker", f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    try:
+        assert _wait_until(lambda: "Redis is away" in (tmp_path / "worker.log").read_text(), 30)
+        time.sleep(1.5)
+        assert worker.poll() is None  # still waiting, not gone
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        code = worker.wait(timeout=15)
+    assert code == 0, (tmp_path / "worker.log").read_text()[-2000:]
