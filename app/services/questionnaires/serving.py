@@ -109,6 +109,15 @@ def _preview(questionnaire: Questionnaire, changed: QuestionnaireWindow | None, 
     return Preview(listed, fingerprint(found))
 
 
+def switch_lines(preview: Preview) -> list[str]:
+    """The switches as the audit log keeps them: ``SH-PEOPLE/Entrance: satisfaction v1 → winter v1``."""
+    def named(served: Served | None) -> str:
+        return f"{served.code} v{served.version_number}" if served is not None else "-"
+
+    return [f"{s.code.branch_code}/{s.code.label or s.code.qr_id}: {named(s.before)} → {named(s.after)}"
+            for s in preview.switches]
+
+
 def fingerprint(found: Sequence[Switch]) -> str:
     """A short name for one list of switches: the same list gives the same name."""
     served = [(s.code.qr_id, _key(s.before), _key(s.after)) for s in found]

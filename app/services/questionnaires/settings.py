@@ -11,6 +11,7 @@ from app.models.types import Texts
 from app.services import audit
 from app.services.questionnaires.queries import code_taken, version_to_copy
 from app.services.questionnaires.refusals import Refused
+from app.services.questionnaires.serving import switch_lines, targeting_preview, window_preview
 from app.services.questionnaires.templates import create_default_questionnaire
 from app.services.questionnaires.versions import copy_version, customers_see_it_now, VERSION_FIELDS, version_label
 
@@ -65,18 +66,20 @@ def copy_questionnaire(actor: User, original: Questionnaire, code: str, name: Te
 
 def update_settings(actor: User, questionnaire: Questionnaire, name: Texts, starts_at, ends_at) -> None:
     before = audit.values(questionnaire, QUESTIONNAIRE_FIELDS)
+    switched = switch_lines(window_preview(questionnaire, starts_at, ends_at))
     questionnaire.name = name
     questionnaire.starts_at = starts_at
     questionnaire.ends_at = ends_at
-    _recorded_update(actor, questionnaire, before)
+    _recorded_update(actor, questionnaire, before, switched)
 
 
 def set_targeting(actor: User, questionnaire: Questionnaire, branches: Sequence[Branch], regions: Sequence[str]) -> None:
     """No branches and no regions: every branch."""
     before = audit.values(questionnaire, QUESTIONNAIRE_FIELDS)
+    switched = switch_lines(targeting_preview(questionnaire, [b.id for b in branches], regions))
     questionnaire.target_branches = list(branches)
     questionnaire.target_regions = sorted(set(regions))
-    _recorded_update(actor, questionnaire, before)
+    _recorded_update(actor, questionnaire, before, switched)
 
 
 def set_archived(actor: User, questionnaire: Questionnaire, archived: bool) -> None:
@@ -90,7 +93,9 @@ def set_archived(actor: User, questionnaire: Questionnaire, archived: bool) -> N
     customers_see_it_now()
 
 
-def _recorded_update(actor: User, questionnaire: Questionnaire, before: dict) -> None:
+def _recorded_update(actor: User, questionnaire: Questionnaire, before: dict, switched: list[str]) -> None:
+    """The audit entry keeps which QR codes the change switched to another questionnaire, if any."""
     db.session.flush()
-    audit.record(actor, "update", questionnaire, before=before, after=audit.values(questionnaire, QUESTIONNAIRE_FIELDS))
+    after = {**audit.values(questionnaire, QUESTIONNAIRE_FIELDS), **({"switched": switched} if switched else {})}
+    audit.record(actor, "update", questionnaire, before=before, after=after)
     customers_see_it_now()

@@ -19,6 +19,7 @@ from app.models.types import Texts
 from app.services import audit
 from app.services.survey import entries
 from app.services.questionnaires.queries import open_draft, publish_problems
+from app.services.questionnaires.serving import publish_preview, switch_lines
 from app.services.questionnaires.templates import publish_version
 
 VERSION_FIELDS = ("number", "status", "languages", "title", "intro", "thanks")
@@ -103,8 +104,10 @@ def publish(actor: User, version: QuestionnaireVersion) -> list[Problem]:
     problems = publish_problems(version)
     if problems:
         return problems
+    switched = switch_lines(publish_preview(version))
     publish_version(version)
-    audit.record(actor, "publish", version, after={"number": version.number, "status": version.status},
+    audit.record(actor, "publish", version,
+                 after={"number": version.number, "status": version.status, **({"switched": switched} if switched else {})},
                  label=version_label(version))
     customers_see_it_now()
     return []

@@ -1,7 +1,7 @@
 """Publishing, retargeting or moving a window says which QR codes switch questionnaire, and waits for a yes (issue 11 item 7)."""
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEntry, Branch, QrCode, Questionnaire, QuestionnaireVersion
@@ -91,6 +91,7 @@ def test_publishing_shows_the_switch_list_and_publishes_only_once_that_list_is_c
         assert db.session.get(Questionnaire, qid).current_version_id == vid
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "publish"))
         assert entry.entity_id == vid and entry.label == "winter v1" and entry.user.username == "admin"
+        assert len(entry.after["switched"]) == 4 and "LDN-SOHO/入口 Entrance: satisfaction v1 → winter v1" in entry.after["switched"]
 
 
 def test_the_list_shows_per_branch_what_each_code_serves_now(app, client, demo):
@@ -123,7 +124,10 @@ def test_targeting_that_switches_codes_asks_first_and_targeting_that_switches_no
     assert response.status_code == 303
     with app.app_context():
         assert [b.code for b in db.session.get(Questionnaire, 1).target_branches] == ["SH-PEOPLE"]
-        assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.entity_type == "questionnaire")) == 1
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.entity_type == "questionnaire"))
+        assert entry.action == "update" and entry.after["target_branches"] == [sh]
+        assert sorted(entry.after["switched"]) == ["HZ-WESTLAKE/入口 Entrance: satisfaction v1 → -",
+                                                   "LDN-SOHO/入口 Entrance: satisfaction v1 → -"]
     qid, vid = _draft(app, code="draft-only")
     assert admin.post(f"{BASE}/{qid}/targeting", {"branch_ids": [sh]}).status_code == 303  # not published: switches nothing
 
