@@ -89,6 +89,13 @@ def switches(
     return found
 
 
+def moments_to_check(windows: Iterable[QuestionnaireWindow | None], now: datetime) -> list[datetime]:
+    """Now, then each later moment one of these windows (before or after a change) opens or closes: what a
+    code opens changes only at those moments, so a change that switches a code does so at one of them."""
+    later = {m for w in windows if w is not None for m in (w.starts_at, w.ends_at) if m is not None and m > now}
+    return [now, *sorted(later)]
+
+
 def with_window(windows: Iterable[QuestionnaireWindow], changed: QuestionnaireWindow | None,
                 questionnaire_id: int) -> tuple[QuestionnaireWindow, ...]:
     """``windows`` with questionnaire ``questionnaire_id``'s replaced by ``changed`` (None: offered nowhere)."""

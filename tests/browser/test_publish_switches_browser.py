@@ -36,7 +36,7 @@ def test_admin_publishes_sees_which_codes_switch_and_confirms(browser: Browser, 
 
         page.get_by_role("button", name="Publish version 1…").click()
         confirm = page.locator("#confirm-publish")
-        expect(confirm.get_by_text("These 4 QR codes will open another questionnaire from now on:")).to_be_visible()
+        expect(confirm.get_by_text("4 changes to what QR codes open:")).to_be_visible()
         rows = confirm.locator("tbody tr")
         expect(rows).to_have_count(4)
         for branch in ("上海人民广场店", "杭州西湖店", "London Soho"):

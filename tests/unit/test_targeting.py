@@ -2,7 +2,16 @@
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
-from app.core.targeting import CodeTarget, QuestionnaireWindow, Switch, choose_questionnaire, serving, switches, with_window
+from app.core.targeting import (
+    CodeTarget,
+    QuestionnaireWindow,
+    Switch,
+    choose_questionnaire,
+    moments_to_check,
+    serving,
+    switches,
+    with_window,
+)
 
 NOW = datetime(2026, 12, 3, 8, 0, tzinfo=timezone.utc)
 SHANGHAI, HANGZHOU, LONDON = 1, 2, 3
@@ -71,3 +80,11 @@ def test_no_change_switches_nothing_and_the_choice_is_the_surveys():
     for code in CODES:
         assert serving([DEFAULT], code, NOW) == choose_questionnaire([DEFAULT], code.branch_id, code.region, None, NOW)
     assert with_window([DEFAULT], None, 1) == ()
+
+
+def test_the_moments_to_check_are_now_and_each_later_opening_or_closing_of_the_windows():
+    opens, closes = NOW + timedelta(days=7), NOW + timedelta(days=14)
+    assert moments_to_check([window(2, 200, starts_at=opens, ends_at=closes), None], NOW) == [NOW, opens, closes]
+    past = window(1, 100, starts_at=NOW - timedelta(days=1), ends_at=opens)
+    assert moments_to_check([past, window(1, 100, ends_at=opens)], NOW) == [NOW, opens]
+    assert moments_to_check([DEFAULT], NOW) == [NOW]

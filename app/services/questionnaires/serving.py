@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.core.clock import utcnow
-from app.core.targeting import CodeTarget, QuestionnaireWindow, Switch, serving, switches, with_window
+from app.core.targeting import CodeTarget, QuestionnaireWindow, Switch, moments_to_check, serving, switches, with_window
 from app.extensions import db
 from app.models import Branch, QrCode, Questionnaire, QuestionnaireVersion
 from app.models.types import Texts
@@ -47,9 +47,12 @@ class CodeServing:
 
 @dataclass(frozen=True)
 class CodeSwitch:
+    """A code that opens ``after`` instead of ``before`` from ``at`` on (None: right away)."""
+
     code: CodeServing
     before: Served | None
     after: Served | None
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -96,15 +99,28 @@ def _changed(questionnaire: Questionnaire, now: datetime | None, **changes) -> P
 
 def _preview(questionnaire: Questionnaire, changed: QuestionnaireWindow | None, now: datetime | None,
              unchanged: bool = False) -> Preview:
+    """The switches right away, then those at each later moment the questionnaire's window (as it is or as
+    changed) opens or closes: a window that opens next week switches its codes next week."""
     codes = _live_codes()
     before = questionnaire_windows()
     after = before if unchanged else with_window(before, changed, questionnaire.id)
-    found = switches([target for _qr, target in codes], before, after, now or utcnow())
-    names = _served_names(w.version_id for s in found for w in (s.before, s.after) if w is not None)
+    moment = now or utcnow()
+    targets = [target for _qr, target in codes]
+    current = next((w for w in before if w.id == questionnaire.id), None)
+    found: list[tuple[datetime | None, Switch]] = []
+    listed_keys = set()
+    for at in moments_to_check([current, changed], moment):
+        for switch in switches(targets, before, after, at):
+            key = (switch.code.qr_id, _key(switch.before), _key(switch.after))
+            if key not in listed_keys:
+                listed_keys.add(key)
+                found.append((at if at != moment else None, switch))
+    names = _served_names(w.version_id for _at, s in found for w in (s.before, s.after) if w is not None)
     by_id = {qr.id: qr for qr, _target in codes}
     listed = [
-        CodeSwitch(_code_serving(by_id[s.code.qr_id], _name(names, s.before)), _name(names, s.before), _name(names, s.after))
-        for s in found
+        CodeSwitch(_code_serving(by_id[s.code.qr_id], _name(names, s.before)), _name(names, s.before),
+                   _name(names, s.after), at)
+        for at, s in found
     ]
     return Preview(listed, fingerprint(found))
 
@@ -115,12 +131,12 @@ def switch_lines(preview: Preview) -> list[str]:
         return f"{served.code} v{served.version_number}" if served is not None else "-"
 
     return [f"{s.code.branch_code}/{s.code.label or s.code.qr_id}: {named(s.before)} → {named(s.after)}"
-            for s in preview.switches]
+            + (f" ({s.at.isoformat()})" if s.at else "") for s in preview.switches]
 
 
-def fingerprint(found: Sequence[Switch]) -> str:
+def fingerprint(found: Sequence[tuple[datetime | None, Switch]]) -> str:
     """A short name for one list of switches: the same list gives the same name."""
-    served = [(s.code.qr_id, _key(s.before), _key(s.after)) for s in found]
+    served = [(s.code.qr_id, _key(s.before), _key(s.after), at.isoformat() if at else None) for at, s in found]
     return hashlib.sha256(repr(served).encode()).hexdigest()[:20]
 
 

@@ -1,8 +1,10 @@
 """Publishing, retargeting or moving a window says which QR codes switch questionnaire, and waits for a yes (issue 11 item 7)."""
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.core.clock import utcnow
 from app.extensions import db
 from app.models import AuditEntry, Branch, QrCode, Questionnaire, QuestionnaireVersion
 from app.services.questionnaires import serving
@@ -44,6 +46,21 @@ def test_the_preview_of_a_publish_lists_every_code_the_new_questionnaire_takes_o
         db.session.rollback()
 
 
+def test_a_questionnaire_whose_window_opens_next_week_switches_its_codes_next_week(app, demo):
+    qid, vid = _draft(app, code="east")
+    with app.app_context():
+        questionnaire = db.session.get(Questionnaire, qid)
+        opens = utcnow().replace(microsecond=0) + timedelta(days=7)
+        questionnaire.target_regions = ["华东 East China"]
+        questionnaire.starts_at, questionnaire.ends_at = opens, opens + timedelta(days=7)
+        db.session.flush()
+        preview = serving.publish_preview(db.session.get(QuestionnaireVersion, vid))
+        assert sorted(s.code.branch_code for s in preview.switches) == ["HZ-WESTLAKE", "SH-PEOPLE", "SH-PEOPLE"]
+        assert {(s.at, s.before.code, s.after.code) for s in preview.switches} == {(opens, "satisfaction", "east")}
+        assert serving.switch_lines(preview)[0].endswith(f"satisfaction v1 → east v1 ({opens.isoformat()})")
+        db.session.rollback()
+
+
 def test_the_preview_agrees_with_what_the_survey_opens_after_the_change(app, demo):
     qid, vid = _draft(app)
     with app.app_context():
@@ -72,7 +89,7 @@ def test_publishing_shows_the_switch_list_and_publishes_only_once_that_list_is_c
     page = admin.get(f"{editor}/publish")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "These 4 QR codes will open another questionnaire from now on:" in html
+    assert "4 changes to what QR codes open:" in html
     assert html.count("Customer satisfaction survey, version 1") == 4 and html.count("Winter survey, version 1") == 4
     assert "上海人民广场店" in html and "London Soho" in html and "Kiosk" in html
     seen = hidden(html, "seen")
@@ -116,7 +133,7 @@ def test_targeting_that_switches_codes_asks_first_and_targeting_that_switches_no
         sh = db.session.scalar(select(Branch.id).where(Branch.code == "SH-PEOPLE"))
     response = admin.post(f"{BASE}/1/targeting", {"branch_ids": [sh]})
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and "These 2 QR codes will open another questionnaire" in html
+    assert response.status_code == 200 and "2 changes to what QR codes open:" in html
     assert "Nothing: a scan says the survey is closed" in html and 'name="branch_ids" value="%d"' % sh in html
     with app.app_context():
         assert db.session.get(Questionnaire, 1).target_branches == []
@@ -137,7 +154,7 @@ def test_a_window_that_closes_the_survey_now_asks_first_and_htmx_gets_the_list_i
     data = {"name_zh_Hans": "满意度", "name_en": "Satisfaction", "starts_at": "2099-01-01T00:00", "ends_at": ""}
     response = admin.post(f"{BASE}/1/settings", data, headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and 'id="confirm-settings"' in html and "These 4 QR codes" in html
+    assert response.status_code == 200 and 'id="confirm-settings"' in html and "4 changes to what QR codes open:" in html
     assert 'hx-post="/admin/questionnaires/1/settings"' in html
     response = admin.post(f"{BASE}/1/settings", {**data, "seen": hidden(html, "seen")}, headers={"HX-Request": "true"})
     assert response.status_code == 200 and response.headers["HX-Redirect"].endswith(f"{BASE}/1")
