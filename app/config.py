@@ -34,6 +34,10 @@ class Config:
         self.LOOPDESK_BASE_URL = os.environ.get(
             "LOOPDESK_BASE_URL", f"http://localhost:{self.PORT}"
         ).rstrip("/")
+        #: A TrueType CJK font embedded (subset) in posters: Debian's fonts-wqy-microhei by default.
+        self.LOOPDESK_POSTER_FONT = os.environ.get(
+            "LOOPDESK_POSTER_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+        )
         self.LOOPDESK_DEFAULT_LOCALE = os.environ.get("LOOPDESK_DEFAULT_LOCALE", "zh_Hans")
         #: Long tasks that build a file (an export of a million responses takes minutes), and where files go.
         self.LOOPDESK_FILE_JOB_TIMEOUT = int(os.environ.get("LOOPDESK_FILE_JOB_TIMEOUT", "3600"))

@@ -32,6 +32,7 @@ from app.services import job_runs
 from app.services.sla import refreshes
 from app.services.branches import admin as branch_admin
 from app.services.branches.admin import Refused
+from app.services.branches.qr_codes import poster_checks
 from app.services.insight.alerts import burst_rule
 from app.services.survey.entries import forget_cached_codes
 
@@ -44,7 +45,12 @@ HOLIDAYS_AHEAD = timedelta(days=365)
 
 @bp.context_processor
 def branch_helpers() -> dict:
-    return {"country_name": _country_name, "region_name": _region_name, "burst_rule": burst_rule}
+    return {
+        "country_name": _country_name,
+        "region_name": _region_name,
+        "burst_rule": burst_rule,
+        "poster_checks": poster_checks,
+    }
 
 
 def _region_name(country: str, subdivision: str | None = None) -> str:

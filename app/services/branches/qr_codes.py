@@ -1,11 +1,18 @@
 """QR codes: the absolute survey URL a code carries, and the images and posters that print it."""
 from __future__ import annotations
 
+import hashlib
 import io
+import ipaddress
+import logging
+import os
 import re
 import unicodedata
-from typing import BinaryIO
+from dataclasses import dataclass
+from functools import lru_cache
 from itertools import groupby
+from typing import BinaryIO
+from urllib.parse import urlsplit
 
 import qrcode
 import qrcode.image.svg
@@ -14,15 +21,19 @@ from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
+
+logger = logging.getLogger(__name__)
 
 #: Width of the printed code without its quiet zone. A phone reads a code from about ten times its
 #: width, and a poster on a wall or counter is scanned from 1 m, so at least 100 mm.
 POSTER_QR_MM = 100
 
-#: Built into every PDF reader (Adobe's Asian font packs): Chinese renders without embedding a font file.
-POSTER_CJK_FONT = "STSong-Light"
-POSTER_LATIN_FONT = "Helvetica"
+#: Without the poster font file (LOOPDESK_POSTER_FONT): fonts every PDF reader has built in (Adobe's Asian
+#: font packs), not embedded, so a print shop may set the poster in a font of its own.
+FALLBACK_CJK_FONT = "STSong-Light"
+FALLBACK_LATIN_FONT = "Helvetica"
 POSTER_CALL_TO_ACTION_ZH = "扫码评价，只需 1 分钟"
 POSTER_CALL_TO_ACTION_EN = "Scan to tell us how we did — 1 minute"
 
@@ -33,6 +44,54 @@ QUIET_ZONE_MODULES = 4
 def survey_url(token: str) -> str:
     """Absolute, from LOOPDESK_BASE_URL: a printed code must work wherever it is scanned."""
     return f"{current_app.config['LOOPDESK_BASE_URL']}/s/{token}"
+
+
+def only_this_machine_reaches(base_url: str) -> bool:
+    """A loopback address (localhost, 127.0.0.1, ::1): a customer's phone cannot open a code carrying it."""
+    host = (urlsplit(base_url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class PosterChecks:
+    """What an admin should know before printing: where the codes lead, and whether the font goes inside."""
+
+    base_url: str
+    base_url_is_local: bool
+    font_path: str
+    font_embedded: bool
+
+
+def poster_checks() -> PosterChecks:
+    base_url = current_app.config["LOOPDESK_BASE_URL"]
+    font_path = current_app.config["LOOPDESK_POSTER_FONT"]
+    return PosterChecks(base_url, only_this_machine_reaches(base_url), font_path, os.path.isfile(font_path))
+
+
+def _registered_fonts(font_path: str) -> tuple[str, str]:
+    """The (Chinese, Latin) font names to draw posters with, the file's looked for at each poster (a font
+    installed later is used at once, as the branch pages say)."""
+    if os.path.isfile(font_path):
+        name = _registered_truetype(font_path)
+        return name, name
+    if FALLBACK_CJK_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_CJK_FONT))
+    return FALLBACK_CJK_FONT, FALLBACK_LATIN_FONT
+
+
+@lru_cache(maxsize=4)
+def _registered_truetype(font_path: str) -> str:
+    """Registered with ReportLab once per file. A TrueType font (a .ttf, or the first face of a .ttc) is
+    embedded as a subset of the glyphs drawn, so the poster prints the same everywhere; it carries Latin
+    letters too, so one font sets every line."""
+    name = "LoopdeskPoster-" + hashlib.sha256(font_path.encode()).hexdigest()[:8]
+    pdfmetrics.registerFont(TTFont(name, font_path, subfontIndex=0))
+    return name
 
 
 def _qr(url: str, box_size: int = 10, border: int = QUIET_ZONE_MODULES) -> qrcode.QRCode:
@@ -79,8 +138,12 @@ def poster_pdf(branch_name: str, label: str, url: str) -> bytes:
 
 def poster_document(out: BinaryIO, title: str) -> canvas.Canvas:
     """An empty A5 PDF to draw posters on, one a page (``draw_poster``); call ``save()`` at the end."""
-    pdfmetrics.registerFont(UnicodeCIDFont(POSTER_CJK_FONT))
-    document = canvas.Canvas(out, pagesize=A5, invariant=True)
+    font_path = current_app.config["LOOPDESK_POSTER_FONT"]
+    cjk_font, latin_font = _registered_fonts(font_path)
+    if cjk_font == FALLBACK_CJK_FONT:
+        logger.warning("poster font %s not found: posters use %s, not embedded", font_path, FALLBACK_CJK_FONT)
+    # initialFontName: each page starts in the poster's own font, so no other font is named in the PDF
+    document = canvas.Canvas(out, pagesize=A5, invariant=True, initialFontName=latin_font)
     document.setTitle(title)
     return document
 
@@ -88,6 +151,7 @@ def poster_document(out: BinaryIO, title: str) -> canvas.Canvas:
 def draw_poster(page: canvas.Canvas, branch_name: str, label: str, url: str) -> None:
     """Draw one poster as the next page of ``page``."""
     width, height = A5
+    cjk_font, latin_font = _registered_fonts(current_app.config["LOOPDESK_POSTER_FONT"])
 
     modules = _qr(url, border=0).modules
     module = POSTER_QR_MM * mm / len(modules)
@@ -115,14 +179,14 @@ def draw_poster(page: canvas.Canvas, branch_name: str, label: str, url: str) -> 
         page.drawCentredString(width / 2, baseline, text)
 
     above = qr_top + quiet
-    centred(POSTER_LATIN_FONT, 11, POSTER_CALL_TO_ACTION_EN, above + 2 * mm)
-    centred(POSTER_CJK_FONT, 16, POSTER_CALL_TO_ACTION_ZH, above + 10 * mm)
-    centred(POSTER_CJK_FONT, 22, branch_name, height - margin - 22)
+    centred(latin_font, 11, POSTER_CALL_TO_ACTION_EN, above + 2 * mm)
+    centred(cjk_font, 16, POSTER_CALL_TO_ACTION_ZH, above + 10 * mm)
+    centred(cjk_font, 22, branch_name, height - margin - 22)
 
     below = qr_bottom - quiet
     if label:
-        centred(POSTER_CJK_FONT, 9, label, below - 4 * mm)
-    centred(POSTER_LATIN_FONT, 7, url, below - 9 * mm)
+        centred(cjk_font, 9, label, below - 4 * mm)
+    centred(latin_font, 7, url, below - 9 * mm)
 
     page.showPage()
 

@@ -409,6 +409,33 @@ def test_all_posters_buttons_start_a_run_whose_page_offers_the_download(app, adm
     assert download.status_code == 200 and download.mimetype == mimetype
 
 
+@pytest.mark.parametrize("base_url", ["http://localhost:5000", "http://127.0.0.1:5000", "http://[::1]:8000"])
+def test_admin_is_warned_before_printing_posters_that_carry_a_local_address(app, admin, base_url):
+    app.config["LOOPDESK_BASE_URL"] = base_url
+    shanghai = branch(app, "SH-PEOPLE")
+    for url in ("/admin/branches/", f"/admin/branches/{shanghai.id}"):
+        english = page(admin, url + "?lang=en")
+        assert 'id="local-address-warning"' in english, url
+        assert f"Posters carry {base_url}, an address only this server can open" in english
+        assert "Set LOOPDESK_BASE_URL to the address their phones reach before printing." in english
+        chinese = page(admin, url + "?lang=zh_Hans")
+        assert f"海报上的地址是 {base_url}，只有本服务器能打开" in chinese, url
+
+
+def test_no_warning_when_posters_carry_the_address_customers_reach(app, admin):
+    app.config["LOOPDESK_BASE_URL"] = "https://feedback.example.com"
+    html = page(admin, "/admin/branches/?lang=en")
+    assert 'id="local-address-warning"' not in html and 'id="font-missing-warning"' not in html
+    assert 'id="local-address-warning"' not in page(admin, f"/admin/branches/{branch(app, 'SH-PEOPLE').id}")
+
+
+def test_admin_is_warned_when_the_poster_font_is_missing(app, admin):
+    app.config["LOOPDESK_POSTER_FONT"] = "/nonexistent/poster-font.ttf"
+    english = page(admin, "/admin/branches/?lang=en")
+    assert "The poster font /nonexistent/poster-font.ttf is not on this server" in english
+    assert "本服务器上没有海报字体 /nonexistent/poster-font.ttf" in page(admin, "/admin/branches/?lang=zh_Hans")
+
+
 def test_posters_with_an_unknown_format_are_refused(admin):
     html = page(admin, "/admin/branches/")
     assert admin.post("/admin/branches/posters", data={"csrf_token": csrf_token(html), "format": "gif"}).status_code == 400
