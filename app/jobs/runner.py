@@ -2,7 +2,7 @@
 
 RQ's worker retries while it waits for a job, but quits on a Redis error anywhere else (after a
 job, at registration, on a timeout), and RQ's cron scheduler quits on the first one. Each is run
-here in a loop: when it stops without being asked to, wait for Redis with backoff (1, 2, 4, 8, 10 s),
+here in a loop: when it stops without being asked to, wait for Redis with backoff (1, 2, 4, then every 5 s),
 hand over the jobs held while it was away, and start a new one. SIGTERM / SIGINT still stop
 them as before (a worker finishes its job first).
 """
@@ -24,9 +24,9 @@ from app.jobs import hand_over_held
 
 log = logging.getLogger(__name__)
 
-#: Waits between tries while Redis is away: 1, 2, 4, 8, then this at most (a PING is cheap; coming
+#: Waits between tries while Redis is away: 1, 2, 4, then this at most (a PING is cheap; coming
 #: back soon after Redis matters more).
-MAX_BACKOFF_SECONDS = 10.0
+MAX_BACKOFF_SECONDS = 5.0
 #: A worker or scheduler that ran this long before stopping is started again at once.
 HEALTHY_SECONDS = 60.0
 #: How often the worker checks that RQ's scheduler (Retry, enqueue_in) still runs, and cleans registries.
@@ -53,7 +53,7 @@ def backoff(attempt: int) -> float:
 
 
 def wait_for_redis(connection: redis.Redis, what: str) -> None:
-    """Return once Redis answers a PING; until then try again after 1, 2, 4, 8, 10, 10 … s."""
+    """Return once Redis answers a PING; until then try again after 1, 2, 4, 5, 5 … s."""
     attempt = 0
     while True:
         try:
@@ -124,9 +124,9 @@ def _keep_running(create: Callable[[], _Stoppable], connection: redis.Redis, wha
 
 
 class _Worker(Worker):
-    """RQ's worker that remembers whether it was asked to stop, and reconnects faster (16 s at most)."""
+    """RQ's worker that remembers whether it was asked to stop, and reconnects as soon as we do (RQ: 60 s)."""
 
-    max_connection_wait_time = 16.0
+    max_connection_wait_time = MAX_BACKOFF_SECONDS
     stop_asked = False
 
     def request_stop(self, signum, frame):
