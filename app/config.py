@@ -65,6 +65,8 @@ class Config:
         self.LOOPDESK_LOGIN_ACCOUNT_LIMIT = os.environ.get("LOOPDESK_LOGIN_ACCOUNT_LIMIT", "5/minute;30/hour")
         # Seconds a kiosk's thank-you page stays before the survey starts over.
         self.LOOPDESK_KIOSK_RESTART_SECONDS = int(os.environ.get("LOOPDESK_KIOSK_RESTART_SECONDS", "8"))
+        # A kiosk's thank-you page that shows a reference code and its QR code stays at least this long (scan time).
+        self.LOOPDESK_KIOSK_CODE_SECONDS = int(os.environ.get("LOOPDESK_KIOSK_CODE_SECONDS", "30"))
         # Submitted responses the job did not pick up are swept after this many seconds.
         self.LOOPDESK_SWEEP_AFTER_SECONDS = int(os.environ.get("LOOPDESK_SWEEP_AFTER_SECONDS", "60"))
         # Data quality (app/core/quality.py): a response whose pace (seconds per tap on the path it took) is below
@@ -102,6 +104,11 @@ class Config:
         self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
         self.SMTP_FROM = os.environ.get("SMTP_FROM", "loopdesk@localhost")
         self.LOOPDESK_SMTP_TIMEOUT_SECONDS = float(os.environ.get("LOOPDESK_SMTP_TIMEOUT_SECONDS", "10"))
+        # Text messages to customers: an HTTP gateway that takes POST {"to": …, "body": …} (JSON) with this bearer
+        # token. Without LOOPDESK_SMS_URL no text message is written or sent (e-mail and the status page remain).
+        self.LOOPDESK_SMS_URL = os.environ.get("LOOPDESK_SMS_URL") or None
+        self.LOOPDESK_SMS_TOKEN = os.environ.get("LOOPDESK_SMS_TOKEN") or None
+        self.LOOPDESK_SMS_TIMEOUT_SECONDS = float(os.environ.get("LOOPDESK_SMS_TIMEOUT_SECONDS", "10"))
         # Outgoing HTTP reaches public addresses only; these hosts (as written in URLs) may be internal.
         self.LOOPDESK_OUTGOING_ALLOWED_HOSTS = [
             part.strip() for part in os.environ.get("LOOPDESK_OUTGOING_ALLOWED_HOSTS", "").split(",") if part.strip()

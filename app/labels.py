@@ -146,6 +146,7 @@ def event_label(event) -> str:
     labels = {
         "created": _("Ticket opened"),
         "reply": _("Reply to the customer"),
+        "customer_reply": _("The customer answered"),
         "note": _("Internal note"),
         "call": _("Call logged"),
         "reopened": _("Reopened"),
@@ -153,6 +154,10 @@ def event_label(event) -> str:
         "escalation": _("Escalated"),
         "sla": _("SLA"),
     }
+    if kind == "rating":
+        return _("The customer rated the handling %(n)s of 5", n=new)
+    if kind == "reopened" and event.actor_id is None and old in ("resolved", "closed"):
+        return _("Reopened by the customer's low rating")
     if kind == "burst_response":
         return _("Another unhappy response from the same network address joined this ticket (response %(id)s)", id=new)
     text = labels.get(kind, kind)
@@ -165,4 +170,6 @@ CUSTOMER_STATUS_LABELS = {
     "waiting_on_customer": _l("Waiting for your reply"),
     "resolved": _l("Resolved"),
     "closed": _l("Closed"),
+    "pending": _l("Received: we are reading it"),
+    "received": _l("Received: thank you, no follow-up was needed"),
 }

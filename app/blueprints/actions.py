@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
@@ -19,8 +19,7 @@ from app.forms.actions import (
     TellCustomersForm,
     show_problems,
 )
-from app.jobs import enqueue
-from app.jobs.notifications import send_email
+from app.jobs.notifications import hand_over_customer_messages
 from app.models import ImprovementAction, Role, Ticket
 from app.permissions import role_required
 from app.services.improvement_actions import queries as action_queries
@@ -262,9 +261,7 @@ def tell_customers(action_id: int):
     except Refused as refused:
         return _refused_page(action_id, refused, tell_form=form)
     db.session.commit()
-    if current_app.config.get("SMTP_HOST"):
-        for email in told.emails:
-            enqueue(send_email, email.id)
+    hand_over_customer_messages()
     flash(ngettext("Told %(num)d customer: the reply is on their ticket's status page.",
                    "Told %(num)d customers: the reply is on their tickets' status pages.", len(told.tickets)))
     return redirect(url_for(".show", action_id=action_id), 303)

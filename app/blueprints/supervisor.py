@@ -39,6 +39,7 @@ def board_page():
         at_risk=queries.queue(current_user, mine=False, at_risk=True, limit=50)
         + queries.queue(current_user, mine=False, breached=True, limit=50),
         assignable=queries.users_in_scope(current_user),
+        reopened_by_customers=board.reopened_by_customers(current_user),
         now=now,
     )
 

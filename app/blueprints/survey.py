@@ -1,6 +1,7 @@
 """The customer's survey at /s/<token>: one step per screen, htmx-enhanced, works without JS."""
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 import uuid
@@ -18,12 +19,14 @@ from app.forms.survey import KEY_PATTERN, build_step_form
 from app.i18n import current_locale
 from app.jobs import enqueue
 from app.jobs.responses import response_submitted
+from app.services.branches import qr_codes
 from app.services.survey import submitting
 from app.services.survey.entries import open_survey, SurveyEntry, SurveyUnavailable, Unavailable
 from app.models import QuestionType
 from app.models.busy import retrying_when_busy
 from app.rate_limits import RequestLimit, RequestLimits
 from app.services.survey.submitting import AlreadySubmitted, StepInput
+from app.services.tickets import customer_status
 
 bp = Blueprint("survey", __name__)
 
@@ -298,16 +301,29 @@ def thanks(token: str):
     except SurveyUnavailable as error:
         return _unavailable(error)
     done = session.get("thanks") or {}
-    reference_code = None
+    follow = None
     if done.get("token") == token and isinstance(done.get("key"), str):
-        reference_code = submitting.reference_code_of(done["key"], entry.qr_id)
+        follow = submitting.follow_up_of(done["key"], entry.qr_id)
     plan = submitting.plan_of(entry, None)
+    config = current_app.config
+    status_url = status_qr = None
+    if follow is not None and follow.secret:
+        status_url = customer_status.status_link(follow.reference_code, follow.secret, config["LOOPDESK_BASE_URL"])
+        if entry.is_kiosk:  # the customer leaves the tablet behind: their phone scans the link
+            status_qr = "data:image/svg+xml;base64," + base64.b64encode(qr_codes.qr_svg(status_url)).decode()
+    restart_seconds = None
+    if entry.is_kiosk:
+        restart_seconds = entry.kiosk_restart_seconds or config["LOOPDESK_KIOSK_RESTART_SECONDS"]
+        if follow is not None:
+            restart_seconds = max(restart_seconds, config["LOOPDESK_KIOSK_CODE_SECONDS"])
     return render_template(
         "survey/thanks.html",
         entry=entry,
         plan=plan,
-        reference_code=reference_code,
-        restart_seconds=current_app.config["LOOPDESK_KIOSK_RESTART_SECONDS"] if entry.is_kiosk else None,
+        reference_code=follow.reference_code if follow else None,
+        status_url=status_url,
+        status_qr=status_qr,
+        restart_seconds=restart_seconds,
     )
 
 

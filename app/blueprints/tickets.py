@@ -11,6 +11,7 @@ from app.core.clock import utcnow
 from app.core.ids import id_or_zero, parse_id
 from app.extensions import db, htmx
 from app.forms.tickets import NewTicketForm
+from app.jobs.notifications import hand_over_customer_messages
 from app.models import Role
 from app.permissions import role_required
 from app.services.sla import clocks, refreshes
@@ -154,6 +155,7 @@ def act(ticket_id: int, action: str):
     try:
         _perform(ticket, action, seen, body)
         db.session.commit()
+        hand_over_customer_messages()
     except StaleTicket as stale:
         db.session.rollback()
         fresh = _ticket_or_404(ticket_id)

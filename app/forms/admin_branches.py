@@ -152,6 +152,11 @@ class BranchForm(LoopdeskForm):
         _l("Stays open on public holidays"),
         description=_l("Its SLA clocks then follow its weekly hours on public holidays too; custom holidays still close it."),
     )
+    kiosk_restart_seconds = IntegerField(
+        _l("Kiosk: seconds before the survey starts over"),
+        validators=[Optional(), NumberRange(min=3, max=600, message=_l("Between 3 and 600 seconds."))],
+        description=_l("Empty: the chain's default. A thank-you page that shows a reference code stays at least 30 seconds, so the customer can scan it."),
+    )
     mon = FormField(DayHoursForm, DAY_NAMES["mon"])
     tue = FormField(DayHoursForm, DAY_NAMES["tue"])
     wed = FormField(DayHoursForm, DAY_NAMES["wed"])
@@ -192,6 +197,7 @@ class BranchForm(LoopdeskForm):
             opening_hours=self.opening_hours(),
             holiday_region=(self.holiday_region.data or "").strip(),
             open_on_public_holidays=bool(self.open_on_public_holidays.data),
+            kiosk_restart_seconds=self.kiosk_restart_seconds.data,
         )
 
     def show_rule_problems(self, problems: Mapping[str, object]) -> None:

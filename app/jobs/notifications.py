@@ -18,6 +18,7 @@ from app.extensions import db
 from app.jobs import enqueue, hold, job_context, queue
 from app.services import notifications
 from app.services.notifications import Attempt
+from app.services.tickets import customer_messages
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,23 @@ def send_email(outbox_id: int) -> bool:
         sent = notifications.send_email(outbox_id, utcnow())
         db.session.commit()
         return sent
+
+
+def send_sms(outbox_id: int) -> bool:
+    with job_context():
+        sent = customer_messages.send_sms(outbox_id, utcnow())
+        db.session.commit()
+        return sent
+
+
+def hand_over_customer_messages() -> None:
+    """After the commit: the e-mails (with SMTP) and text messages written for customers in this session."""
+    pending = customer_messages.take_pending()
+    if current_app.config.get("SMTP_HOST"):
+        for outbox_id in pending.emails:
+            enqueue(send_email, outbox_id)
+    for outbox_id in pending.sms:
+        enqueue(send_sms, outbox_id)
 
 
 def hand_over_webhooks(delivery_ids: Sequence[int]) -> None:
@@ -73,11 +91,14 @@ def hand_over_webhooks(delivery_ids: Sequence[int]) -> None:
 
 def deliver_due(now: datetime) -> None:
     """The notification part of the periodic sweep: e-mails that waited for an opening, unsent
-    e-mails (with SMTP), and webhook retries (without Redis) or stranded deliveries (with it)."""
+    e-mails (with SMTP), unsent text messages (with a gateway), and webhook retries (without Redis) or stranded deliveries (with it)."""
     notifications.write_due_emails(now)
     db.session.commit()
     if current_app.config.get("SMTP_HOST"):
         for outbox_id in notifications.unsent_email_ids(now):
             enqueue(send_email, outbox_id)
+    if customer_messages.sms_configured():
+        for outbox_id in customer_messages.unsent_sms_ids(now):
+            enqueue(send_sms, outbox_id)
     late = STRANDED_AFTER if current_app.config.get("REDIS_URL") else timedelta()
     hand_over_webhooks(notifications.due_delivery_ids(now - late))

@@ -9,7 +9,7 @@ from app.models.audit import AuditEntry
 from app.models.branches import Branch, QrCode
 from app.models.jobs import HeldJob, JobRun, JobStatus
 from app.models.people import Department, Role, User, user_branches, user_departments
-from app.models.notifications import Notification, OutboxEmail, WebhookDelivery, WebhookEndpoint
+from app.models.notifications import Notification, OutboxEmail, OutboxSms, WebhookDelivery, WebhookEndpoint
 from app.models.responses import Answer, Response
 from app.models.routing import RoutingRule
 from app.models.sla import EscalationFiring, EscalationRule, Holiday, SlaPolicy, SlaRefresh, StatusSetting
@@ -40,6 +40,7 @@ from app.models.insight import (
 from app.models.tickets import (
     AppendOnlyError,
     Category,
+    CustomerCode,
     Priority,
     Ticket,
     TicketEvent,
@@ -55,7 +56,7 @@ __all__ = [
     "Answer", "Branch", "Department", "Dimension", "PublishedVersionError", "QrCode", "Question",
     "Questionnaire", "QuestionnaireVersion", "QuestionType", "Response", "Role", "RuleAction",
     "SkipRule", "User", "VersionStatus", "user_branches", "user_departments",
-    "AppendOnlyError", "Category", "EscalationFiring", "EscalationRule", "Holiday", "Notification",
-    "OutboxEmail", "Priority", "RoutingRule", "SlaPolicy", "SlaRefresh", "StatusSetting", "Ticket", "TicketEvent",
+    "AppendOnlyError", "Category", "CustomerCode", "EscalationFiring", "EscalationRule", "Holiday", "Notification",
+    "OutboxEmail", "OutboxSms", "Priority", "RoutingRule", "SlaPolicy", "SlaRefresh", "StatusSetting", "Ticket", "TicketEvent",
     "TicketSource", "TicketStatus", "TicketViewer", "WebhookDelivery", "WebhookEndpoint",
 ]

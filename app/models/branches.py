@@ -35,6 +35,8 @@ class Branch(db.Model):
     open_on_public_holidays: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     #: The real-time alert of this branch (app/core/insight.BurstRule); None takes the chain's setting.
+    #: How long the kiosk's thank-you page stays before the survey starts over; None: the chain's default.
+    kiosk_restart_seconds: Mapped[int | None] = mapped_column()
     burst_min_negative: Mapped[int | None] = mapped_column()
     burst_min_share_percent: Mapped[int | None] = mapped_column()
     burst_window_minutes: Mapped[int | None] = mapped_column()

@@ -45,6 +45,19 @@ class OutboxEmail(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class OutboxSms(db.Model):
+    """Every text message sent to a customer (without an SMS provider, only written here and to the log)."""
+
+    __tablename__ = "outbox_sms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
 class WebhookEndpoint(db.Model):
     __tablename__ = "webhook_endpoints"
 

@@ -52,8 +52,11 @@ class Response(db.Model):
     quality_review: Mapped[str | None] = mapped_column(String(16))
     quality_reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     quality_reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    #: Given when the customer asked for a call back; they follow their complaint with it.
+    #: Given when the customer asked for a call back, left a low score or wrote something: they follow
+    #: their feedback with it (and the status link's secret).
     reference_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    #: The secret of the status link shown with the code (the ticket, once opened, carries the same one).
+    customer_secret: Mapped[str | None] = mapped_column(String(32))
     contact_consent: Mapped[bool] = mapped_column(default=False)
     contact_name: Mapped[str | None] = mapped_column(String(80))
     contact_phone: Mapped[str | None] = mapped_column(String(32))

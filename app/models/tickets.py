@@ -108,6 +108,9 @@ class Ticket(db.Model):
     next_deadline_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     sla_state: Mapped[str] = mapped_column(String(16), default="on_track")
     #: A call-back task for a low score with contact details.
+    #: The customer's rating of the handling (1–5) from their status page, the latest one.
+    customer_rating: Mapped[int | None] = mapped_column()
+    customer_rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     callback_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     callback_done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     #: Optimistic locking: a change made on a stale copy is refused, never silently merged.
@@ -143,7 +146,8 @@ class TicketEvent(db.Model):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    #: created, status, assignee, priority, department, category, reply, note, call, callback, sla, escalation
+    #: created, status, assignee, priority, department, category, reply, note, call, callback, sla, escalation;
+    #: from the customer's status page: customer_reply, rating
     kind: Mapped[str] = mapped_column(String(24))
     old_value: Mapped[str | None] = mapped_column(String(200))
     new_value: Mapped[str | None] = mapped_column(String(200))
@@ -153,6 +157,21 @@ class TicketEvent(db.Model):
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+class CustomerCode(db.Model):
+    """A one-time code e-mailed to a customer who left an e-mail but no phone: it opens their status page."""
+
+    __tablename__ = "customer_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    #: SHA-256 of the code with the ticket's secret: the code itself is never stored.
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class TicketViewer(db.Model):

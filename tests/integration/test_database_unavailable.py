@@ -79,7 +79,7 @@ def test_the_thank_you_page_without_the_database_says_the_answers_were_received(
     for answer in ({"product": 5}, {"service": 5}, {"environment": 4}, {"nps": 9}, {"comment": "Lovely tea"}):
         walker.answer(**answer)
     assert "Thank you for your feedback" in walker.page
-    monkeypatch.setattr(survey.submitting, "reference_code_of", _database_away)
+    monkeypatch.setattr(survey.submitting, "follow_up_of", _database_away)
     monkeypatch.setattr(survey, "_open", _database_away)
     page = walker.client.get(f"{walker.url}/thanks")
     assert page.status_code == 503

@@ -52,7 +52,8 @@ from app.services.branches.calendars import (
 )
 
 BRANCH_FIELDS = (
-    "code", "name", "region", "timezone", "opening_hours", "holiday_region", "open_on_public_holidays", "active",
+    "code", "name", "region", "timezone", "opening_hours", "holiday_region", "open_on_public_holidays",
+    "kiosk_restart_seconds", "active",
 )
 #: What makes a branch's calendar: a change of one of these moves its open tickets' due times.
 CALENDAR_FIELDS = ("timezone", "opening_hours", "holiday_region", "open_on_public_holidays")
@@ -95,6 +96,8 @@ class BranchValues:
     #: "CN", "GB-ENG"; "" follows the time zone.
     holiday_region: str = ""
     open_on_public_holidays: bool = False
+    #: The kiosk's thank-you page time; None: the chain's LOOPDESK_KIOSK_RESTART_SECONDS.
+    kiosk_restart_seconds: int | None = None
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,8 @@ def create_branch(actor: User, values: BranchValues, first_code_label: str) -> B
     branch = Branch(
         code=values.code, name=values.name, region=values.region, timezone=values.timezone,
         opening_hours=values.opening_hours, holiday_region=values.holiday_region or None,
-        open_on_public_holidays=values.open_on_public_holidays, active=True,
+        open_on_public_holidays=values.open_on_public_holidays, kiosk_restart_seconds=values.kiosk_restart_seconds,
+        active=True,
     )
     db.session.add(branch)
     audit.record(actor, "create", branch, after=audit.values(branch, BRANCH_FIELDS))
@@ -161,6 +165,7 @@ def update_branch(actor: User, branch: Branch, values: BranchValues) -> bool:
     branch.timezone, branch.opening_hours = values.timezone, values.opening_hours
     branch.holiday_region = values.holiday_region or None
     branch.open_on_public_holidays = values.open_on_public_holidays
+    branch.kiosk_restart_seconds = values.kiosk_restart_seconds
     after = audit.values(branch, BRANCH_FIELDS)
     audit.record(actor, "update", branch, before=before, after=after)
     db.session.flush()

@@ -3,7 +3,7 @@
 Once the fix is done (check or act), one reply per linked ticket whose customer can follow it
 (a phone or walk-in ticket, or a survey ticket with consented contact details), in the ticket's
 language, through the tickets' own reply operation, so it shows on the customer's status page;
-an e-mail too when they left a consented address. Once per action: ``customers_told_at`` is
+by e-mail and SMS too where they left an address (``tickets.customer_messages``). Once per action: ``customers_told_at`` is
 claimed with a conditional UPDATE, so a second click or a second worker tells nobody twice.
 Like every operation it flushes and leaves the commit to the caller; a refusal is ``Refused``.
 """
@@ -13,15 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.core.clock import utcnow
 from app.extensions import db
-from app.models import ImprovementAction, OutboxEmail, Ticket, TicketSource, User
+from app.models import ImprovementAction, Ticket, TicketSource, User
 from app.services import audit
-from app.services.tickets import customer_status, queries
+from app.services.tickets import queries
 from app.services import tickets as ticket_service
 from app.services.tickets import errors
 from app.services.improvement_actions.queries import DONE_STATUSES
@@ -58,7 +57,6 @@ def default_messages(action: ImprovementAction) -> dict[str, str]:
 @dataclass(frozen=True)
 class Told:
     tickets: list[Ticket]
-    emails: list[OutboxEmail]
 
 
 def languages_needed(action: ImprovementAction) -> list[str]:
@@ -107,27 +105,16 @@ def tell_customers(
     ).rowcount
     if not claimed:
         raise Refused({GENERAL: _l("The customers were told already.")})
-    emails = []
     for ticket in tickets:
         language = reply_language(ticket)
-        ticket_service.reply(ticket, actor, bodies[language], ticket_service.page_version(ticket), now)
-        if ticket.contact_consent and ticket.contact_email:
-            emails.append(_email(ticket, bodies[language], language, now))
+        with force_locale(language):
+            subject = _("Your feedback %(code)s: what we changed", code=ticket.reference_code)
+        ticket_service.reply(ticket, actor, bodies[language], ticket_service.page_version(ticket), now, subject)
     # A reply that met a concurrent write rolls the session back: then the claim is gone too.
     if db.session.scalar(select(ImprovementAction.customers_told_at).where(ImprovementAction.id == action.id)) is None:
         raise Refused({GENERAL: _l("A ticket changed at the same moment; nothing was sent. Try again.")})
     audit.record(actor, "update", action, before={"customers_told_at": None},
                  after={"customers_told_at": now}, label=action.title)
     db.session.flush()
-    return Told(tickets, emails)
-
-
-def _email(ticket: Ticket, body: str, language: str, now: datetime) -> OutboxEmail:
-    """The reply by e-mail, with the link to the status page (sent after the commit, like every e-mail)."""
-    with force_locale(language):
-        subject = _("Your feedback %(code)s: what we changed", code=ticket.reference_code)
-    link = customer_status.status_link(ticket, current_app.config["LOOPDESK_BASE_URL"])
-    email = OutboxEmail(to=ticket.contact_email, subject=subject[:255], body=f"{body}\n\n{link}", created_at=now)
-    db.session.add(email)
-    return email
+    return Told(tickets)
 

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Branch, Department, Role, Ticket, TicketStatus, User
 from app.models.tickets import OPEN_STATUSES
 from app.permissions import scope_tickets
+from app.services.tickets.customer_status import REOPEN_AT_MOST
 from app.services.sla.attainment import Attainment, attainment as attainment_of, local_days_since
 
 DONE_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
@@ -65,3 +66,15 @@ def zones_of(user: User) -> list[str]:
     if not (user.role == Role.ADMIN or user.all_branches):
         query = query.where(Branch.id.in_([b.id for b in user.branches] or [-1]))
     return list(db.session.scalars(query))
+
+
+def reopened_by_customers(user: User, limit: int = 50) -> list[Ticket]:
+    """Open tickets in the user's scope that the customer reopened with a low rating, newest rating first."""
+    query = (
+        select(Ticket)
+        .where(Ticket.status.in_(OPEN_STATUSES), Ticket.customer_rating.is_not(None),
+               Ticket.customer_rating <= REOPEN_AT_MOST)
+        .order_by(Ticket.customer_rated_at.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(scope_tickets(query, user)))

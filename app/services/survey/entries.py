@@ -54,6 +54,8 @@ class SurveyEntry:
     branch_name: str
     #: The version a new response would answer; None when nothing is open.
     version_id: int | None
+    #: The branch's time for the kiosk's thank-you page; None: the chain's default.
+    kiosk_restart_seconds: int | None = None
 
 
 def open_survey(token: str, now: datetime | None = None) -> SurveyEntry:
@@ -74,6 +76,7 @@ def open_survey(token: str, now: datetime | None = None) -> SurveyEntry:
         branch_id=code.branch_id,
         branch_name=code.branch_name,
         version_id=chosen.version_id if chosen else None,
+        kiosk_restart_seconds=code.kiosk_restart_seconds,
     )
 
 
@@ -92,12 +95,13 @@ class _Code:
     branch_name: str
     region: str
     branch_active: bool
+    kiosk_restart_seconds: int | None
 
 
 _READ_CODE = (
     select(
         QrCode.id, QrCode.is_kiosk, QrCode.questionnaire_id, QrCode.revoked_at,
-        Branch.id, Branch.name, Branch.region, Branch.active,
+        Branch.id, Branch.name, Branch.region, Branch.active, Branch.kiosk_restart_seconds,
     )
     .join(Branch, QrCode.branch_id == Branch.id)
     .where(QrCode.token == bindparam("token"))
@@ -108,8 +112,8 @@ def _load_code(token: str) -> _Code | None:
     row = db.session.execute(_READ_CODE, {"token": token}).one_or_none()
     if row is None:
         return None
-    qr_id, is_kiosk, pinned_id, revoked_at, branch_id, branch_name, region, active = row
-    return _Code(qr_id, is_kiosk, pinned_id, revoked_at is not None, branch_id, branch_name, region, active)
+    qr_id, is_kiosk, pinned_id, revoked_at, branch_id, branch_name, region, active, kiosk_seconds = row
+    return _Code(qr_id, is_kiosk, pinned_id, revoked_at is not None, branch_id, branch_name, region, active, kiosk_seconds)
 
 
 def questionnaire_windows() -> tuple[QuestionnaireWindow, ...]:

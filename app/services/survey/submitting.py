@@ -14,9 +14,11 @@ from sqlalchemy import bindparam, delete, select, update
 
 from app.core.clock import utcnow
 from app.core.reference import new_reference_code
+from app.core.routing import DEFAULT_SETTINGS, QuestionKind, RoutedResponse, is_negative
 from app.core.skip_logic import AnswerValue
 from app.extensions import db
 from app.models import Answer, QrCode, Response
+from app.models.tickets import new_customer_secret
 from app.models.responses import answer_value
 from app.models.upsert import insert_on_conflict
 from app.services.survey.entries import SurveyEntry
@@ -65,6 +67,7 @@ class DraftView:
     contact_email: str | None
     answers: tuple[SavedAnswer, ...]
     reference_code: str | None = None
+    customer_secret: str | None = None
 
 
 _COUNT_SCAN = update(QrCode).where(QrCode.id == bindparam("qr_id")).values(scan_count=QrCode.scan_count + 1)
@@ -101,19 +104,31 @@ def read_draft(key: str) -> DraftView | None:
     return DraftView(*rows[0][:10], answers=answers)
 
 
-_READ_REFERENCE_CODE = select(Response.reference_code).where(
+_READ_REFERENCE_CODE = select(Response.reference_code, Response.customer_secret).where(
     Response.idempotency_key == bindparam("key"), Response.qr_code_id == bindparam("qr_id"),
     Response.submitted_at.is_not(None),
 )
 
 
-def reference_code_of(key: str, qr_id: int) -> str | None:
-    """The code of the response this draft key submitted through this QR code (None: not submitted, or no code).
+@dataclass(frozen=True)
+class FollowUp:
+    """What the thank-you page gives the customer to follow their feedback with."""
+
+    reference_code: str
+    secret: str | None  # the status link's; None for a response stored before links carried one
+
+
+def follow_up_of(key: str, qr_id: int) -> FollowUp | None:
+    """The code (and link secret) of the response this draft key submitted through this QR code; None: not
+    submitted, or nothing to follow.
 
     The thank-you page reads it here, not from what the submitting request put in the session:
     a reply that never reached the phone, or the loser of two taps, still shows it.
     """
-    return db.session.execute(_READ_REFERENCE_CODE, {"key": key, "qr_id": qr_id}).scalar()
+    row = db.session.execute(_READ_REFERENCE_CODE, {"key": key, "qr_id": qr_id}).first()
+    if row is None or row.reference_code is None:
+        return None
+    return FollowUp(row.reference_code, row.customer_secret)
 
 
 def answers_of(draft: DraftView | None, plan: SurveyPlan) -> dict[str, AnswerValue]:
@@ -216,23 +231,42 @@ def _finish(draft: DraftView, plan: SurveyPlan, by_key: dict[str, AnswerValue], 
     if plan.contact_question is None or plan.contact_question.key not in visible:
         contact = NO_CONTACT
     reachable = contact.consent and bool(contact.phone or contact.email)
+    answers = tuple(a for a in draft.answers if a.question_id in visible_ids)
+    follow = reachable or _may_open_a_ticket(plan, answers)
     return replace(
         draft,
-        answers=tuple(a for a in draft.answers if a.question_id in visible_ids),
+        answers=answers,
         contact_consent=contact.consent,
         contact_name=contact.name,
         contact_phone=contact.phone,
         contact_email=contact.email,
         submitted_at=now,
-        reference_code=new_reference_code() if reachable else None,
+        reference_code=new_reference_code() if follow else None,
+        customer_secret=new_customer_secret() if follow else None,
     )
+
+
+def _may_open_a_ticket(plan: SurveyPlan, answers: tuple[SavedAnswer, ...]) -> bool:
+    """Routing decides after the submit, in a job, but the customer must leave with a code for what will
+    become a ticket (a customer without contact details too: the status link is how they hear back): a
+    score at or below the default triggers (CSAT ≤ 2, NPS ≤ 6) or a written complaint by the keyword rules.
+    The sentiment lexicons are left out here (loading them costs a web worker a second and 70 MB); a
+    complaint only they find opens its ticket without a code on the page."""
+    keys = {q.id: q.key for q in plan.questions}
+    routed = RoutedResponse(
+        branch_code="", region="",
+        answers={keys[a.question_id]: a.value for a in answers if a.question_id in keys},
+        questions={q.key: QuestionKind(str(q.type), q.dimension) for q in plan.questions},
+    )
+    return bool(is_negative(routed, _WITHOUT_LEXICON))
 
 
 _STEP_COLUMNS = (
     "language", "furthest_step", "last_answered_at",
     "contact_consent", "contact_name", "contact_phone", "contact_email",
 )
-_SUBMIT_COLUMNS = ("submitted_at", "duration_seconds", "reference_code")
+_WITHOUT_LEXICON = replace(DEFAULT_SETTINGS, sentiment_lexicon=False)
+_SUBMIT_COLUMNS = ("submitted_at", "duration_seconds", "reference_code", "customer_secret")
 
 
 def _guarded_update(columns: tuple[str, ...]):
@@ -269,6 +303,7 @@ def _store_step(draft: DraftView, plan: SurveyPlan, data: StepInput, now: dateti
             submitted_at=draft.submitted_at,
             duration_seconds=max(0, int((draft.submitted_at - draft.started_at).total_seconds())),
             reference_code=draft.reference_code,
+            customer_secret=draft.customer_secret,
         )
     # First: it takes the row's lock, and refuses a response submitted meanwhile.
     changed = db.session.execute(statement, values, execution_options={"synchronize_session": False}).rowcount

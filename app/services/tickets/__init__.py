@@ -18,7 +18,8 @@ This module is the package's face: working a ticket (claim, assign, reply, note,
 priority, department). Beside it: ``opening`` (a ticket from a negative response or from staff),
 ``queries`` (scope, the staff queue, who has a ticket open), ``search`` (finding a ticket by code, phone or
 words, and its searchable text), ``errors`` (the refusals and input
-limits), ``customer_status`` (what the customer may see of their ticket).
+limits), ``customer_status`` (what the customer may see of their feedback and do on its page),
+``customer_messages`` (what leaves for the customer by e-mail and SMS).
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from app.core.clock import utcnow
 from app.extensions import db
 from app.models import Department, Priority, Ticket, TicketEvent, TicketStatus, User
 from app.services.sla import clocks as sla_clocks
-from app.services.tickets import queries, search
+from app.services.tickets import customer_messages, queries, search
 from app.services.tickets.errors import (
     EmptyBody,
     ForbiddenTransition,
@@ -100,10 +101,17 @@ def assign(
     return _run(ticket, actor, seen_version, now, lambda ticket, at: _set_assignee(ticket, actor, assignee, at))
 
 
-def reply(ticket: Ticket, actor: User, body: str, seen_version: int, now: datetime | None = None) -> list[TicketEvent]:
-    """A message to the customer (shown on their status page); the first one is the first response."""
+def reply(
+    ticket: Ticket, actor: User, body: str, seen_version: int, now: datetime | None = None,
+    customer_subject: str | None = None,
+) -> list[TicketEvent]:
+    """A message to the customer: on their status page, and by e-mail / SMS where they left an address
+    (``customer_messages.tell``; ``customer_subject`` is the e-mail's). The first one is the first response."""
     body = _body(body)
-    return _run(ticket, actor, seen_version, now, lambda ticket, at: [_message(ticket, actor, "reply", body, at)])
+    events = _run(ticket, actor, seen_version, now, lambda ticket, at: [_message(ticket, actor, "reply", body, at)])
+    if events:
+        customer_messages.tell(ticket, body, events[0].at, subject=customer_subject)
+    return events
 
 
 def add_note(ticket: Ticket, actor: User, body: str, seen_version: int, now: datetime | None = None) -> list[TicketEvent]:

@@ -100,7 +100,7 @@ def open_from_response(
         "created_at": now,
         "updated_at": now,
     }
-    ticket_id = _insert_once(values, response.reference_code)
+    ticket_id = _insert_once(values, response.reference_code, response.customer_secret)
     if ticket_id is None:  # another worker opened it first
         return _ticket_of_response(response_id)
     ticket = db.session.get(Ticket, ticket_id)
@@ -146,17 +146,18 @@ def _ticket_of_response(response_id: int) -> Ticket | None:
     return db.session.scalar(select(Ticket).where(Ticket.response_id == response_id))
 
 
-def _insert_once(values: dict, reference_code: str | None) -> int | None:
+def _insert_once(values: dict, reference_code: str | None, secret: str | None = None) -> int | None:
     """INSERT … ON CONFLICT DO NOTHING: the new ticket's id, or None when the response has one already.
 
-    The customer's own code is used when they were given one; a clash of a new random code
-    with an existing one (1 in ~10^9) draws another.
+    The customer's own code and status-link secret are used when they were given them (the link on
+    their thank-you page then opens the ticket); a clash of a new random code with an existing one
+    (1 in ~10^9) draws another.
     """
     for attempt in range(5):
         code = reference_code if attempt == 0 and reference_code else _unused_reference_code()
         statement = (
             insert_on_conflict(Ticket)
-            .values(reference_code=code, customer_secret=new_customer_secret(), **values)
+            .values(reference_code=code, customer_secret=secret or new_customer_secret(), **values)
             .on_conflict_do_nothing()
             .returning(Ticket.id)
         )

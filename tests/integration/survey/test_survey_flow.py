@@ -83,7 +83,7 @@ def test_call_back_request_gets_reference_code(app, walker):
         saved = db.session.scalar(select(Response).order_by(Response.id.desc()))
         assert saved.reference_code and saved.reference_code in walker.page
         assert saved.contact_phone == "13800138000"
-    assert f'href="/t/{saved.reference_code}"' in walker.page  # where to follow it
+    assert f'/t/{saved.reference_code}?s={saved.customer_secret}"' in walker.page  # where to follow it
 
 
 def test_contact_without_consent_is_refused_in_place(walker):

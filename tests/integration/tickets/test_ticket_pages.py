@@ -86,7 +86,9 @@ def test_reply_reaches_the_customer_status_page_and_notes_never_do(app, client, 
     lookup = customer.get(f"/t/{code}").get_data(as_text=True)
     wrong = customer.post(f"/t/{code}", data={"csrf_token": csrf_token(lookup), "last4": "0000"})
     assert wrong.status_code == 404
-    right = customer.post(f"/t/{code}", data={"csrf_token": csrf_token(lookup), "last4": "5678"}).get_data(as_text=True)
+    right = customer.post(f"/t/{code}", data={"csrf_token": csrf_token(lookup), "last4": "5678"}, follow_redirects=True)
+    assert right.request.args.get("s") == newest_ticket(app).customer_secret  # the check leads to the link
+    right = right.get_data(as_text=True)
     assert "非常抱歉，我们已安排专人处理" in right
     assert "CCTV" not in right
     secret = newest_ticket(app).customer_secret
