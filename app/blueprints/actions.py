@@ -19,7 +19,7 @@ from app.forms.actions import (
     TellCustomersForm,
     show_problems,
 )
-from app.jobs.notifications import hand_over_customer_messages
+from app.blueprints.outbox import hand_over_customer_messages
 from app.models import ImprovementAction, Role, Ticket
 from app.permissions import role_required
 from app.services.improvement_actions import queries as action_queries

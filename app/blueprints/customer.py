@@ -8,7 +8,7 @@ from flask_babel import force_locale
 
 from app.core.clock import utcnow
 from app.extensions import db, limiter
-from app.jobs.notifications import hand_over_customer_messages
+from app.blueprints.outbox import hand_over_customer_messages
 from app.services.tickets import customer_status
 from app.services.tickets.customer_status import CustomerRefused
 

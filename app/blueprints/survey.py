@@ -26,7 +26,7 @@ from app.models import QuestionType
 from app.models.busy import retrying_when_busy
 from app.rate_limits import RequestLimit, RequestLimits
 from app.services.survey.submitting import AlreadySubmitted, StepInput
-from app.services.tickets import customer_status
+from app.services.tickets import customer_messages
 
 bp = Blueprint("survey", __name__)
 
@@ -308,7 +308,7 @@ def thanks(token: str):
     config = current_app.config
     status_url = status_qr = None
     if follow is not None and follow.secret:
-        status_url = customer_status.status_link(follow.reference_code, follow.secret, config["LOOPDESK_BASE_URL"])
+        status_url = customer_messages.status_link(follow.reference_code, follow.secret, config["LOOPDESK_BASE_URL"])
         if entry.is_kiosk:  # the customer leaves the tablet behind: their phone scans the link
             status_qr = "data:image/svg+xml;base64," + base64.b64encode(qr_codes.qr_svg(status_url)).decode()
     restart_seconds = None

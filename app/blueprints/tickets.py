@@ -11,7 +11,7 @@ from app.core.clock import utcnow
 from app.core.ids import id_or_zero, parse_id
 from app.extensions import db, htmx
 from app.forms.tickets import NewTicketForm
-from app.jobs.notifications import hand_over_customer_messages
+from app.blueprints.outbox import hand_over_customer_messages
 from app.models import Role
 from app.permissions import role_required
 from app.services.sla import clocks, refreshes

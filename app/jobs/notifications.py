@@ -53,16 +53,6 @@ def send_sms(outbox_id: int) -> bool:
         return sent
 
 
-def hand_over_customer_messages() -> None:
-    """After the commit: the e-mails (with SMTP) and text messages written for customers in this session."""
-    pending = customer_messages.take_pending()
-    if current_app.config.get("SMTP_HOST"):
-        for outbox_id in pending.emails:
-            enqueue(send_email, outbox_id)
-    for outbox_id in pending.sms:
-        enqueue(send_sms, outbox_id)
-
-
 def hand_over_webhooks(delivery_ids: Sequence[int]) -> None:
     """After the commit: to RQ with the retries a delivery has left, or one attempt now in process."""
     if not delivery_ids:

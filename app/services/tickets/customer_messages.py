@@ -28,7 +28,6 @@ from sqlalchemy import inspect, select
 from app.extensions import db
 from app.models import OutboxEmail, OutboxSms, Ticket
 from app.services import outgoing_http
-from app.services.tickets import customer_status
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +50,11 @@ def language_of(ticket: Ticket) -> str:
     return ticket.language if ticket.language in LANGUAGES else LANGUAGES[0]
 
 
+def status_link(reference_code: str, secret: str, base_url: str) -> str:
+    """The status page's link with its secret, absolute (it leaves the app: e-mail, SMS, a QR code)."""
+    return f"{base_url.rstrip('/')}/t/{reference_code}?s={secret}"
+
+
 def sms_configured() -> bool:
     return bool(current_app.config.get("LOOPDESK_SMS_URL"))
 
@@ -64,7 +68,7 @@ def tell(ticket: Ticket, body: str, now: datetime, subject: str | None = None, w
         return 0
     with force_locale(language_of(ticket)):
         subject = subject or _("Your feedback %(code)s: a reply", code=ticket.reference_code)
-        footer = _("Follow your feedback and answer us here: %(link)s", link=customer_status.status_link(
+        footer = _("Follow your feedback and answer us here: %(link)s", link=status_link(
             ticket.reference_code, ticket.customer_secret, current_app.config["LOOPDESK_BASE_URL"],
         )) if with_link else ""
     written = 0

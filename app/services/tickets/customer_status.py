@@ -30,7 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.extensions import db
 from app.models import CustomerCode, Response, Ticket, TicketEvent, TicketStatus
 from app.services.sla import clocks as sla_clocks
-from app.services.tickets import search
+from app.services.tickets import customer_messages, search
 from app.services.tickets.errors import MAX_BODY, TicketError
 
 #: A rating at or below this reopens a resolved or closed ticket.
@@ -146,11 +146,6 @@ def _digits_match(phone: str | None, last_digits: str) -> bool:
     return len(digits) >= 4 and len(given) == 4 and hmac.compare_digest(given, digits[-4:])
 
 
-def status_link(reference_code: str, secret: str, base_url: str) -> str:
-    """The status page's link with its secret, absolute (it leaves the app: e-mail, SMS, a QR code)."""
-    return f"{base_url.rstrip('/')}/t/{reference_code}?s={secret}"
-
-
 # --- One-time codes by e-mail ----------------------------------------------------------------------
 
 
@@ -161,8 +156,6 @@ def _code_hash(ticket: Ticket, code: str) -> str:
 def send_code(reference_code: str, now: datetime) -> bool:
     """E-mail a one-time code to the address the ticket's customer left; False when there is none
     (the page says the same either way: whether an address exists is not told)."""
-    from app.services.tickets import customer_messages
-
     code = _normal(reference_code)
     ticket = _ticket(code) if code else None
     if ticket is None or not (ticket.contact_consent and ticket.contact_email):
