@@ -69,7 +69,10 @@ def seed_demo(responses: int = 300, seed: int = 7, worked_tickets: bool = True) 
     rng = random.Random(seed)
     branches = {}
     for code, name, region, zone in BRANCHES:
-        branch = Branch(code=code, name=name, region=region, timezone=zone, opening_hours=OPENING_HOURS)
+        branch = Branch(
+            code=code, name=name, region=region, timezone=zone, opening_hours=OPENING_HOURS,
+            default_language="en" if zone == "Europe/London" else None,
+        )
         branch.qr_codes = [QrCode(label="入口 Entrance")]
         if code == "SH-PEOPLE":
             branch.qr_codes.append(QrCode(label="2号柜台 Counter 2 (kiosk)", is_kiosk=True))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, session, url_for
+from flask import Flask, current_app, g, request, session, url_for
 from flask_babel import format_datetime, format_timedelta, get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
@@ -15,7 +15,8 @@ LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}
 
 
 def select_locale() -> str:
-    """?lang= (remembered), then the signed-in user's choice, then the phone's Accept-Language."""
+    """?lang= (remembered), then the signed-in user's choice, then the phone's Accept-Language, then the
+    branch's language (survey pages), then the chain's."""
     chosen = request.args.get("lang")
     if chosen in SUPPORTED_LOCALES:
         session["lang"] = chosen
@@ -27,7 +28,9 @@ def select_locale() -> str:
     if "_user_id" in session and current_user.is_authenticated and current_user.locale in SUPPORTED_LOCALES:
         return current_user.locale
     accepted = [tag for tag, _quality in request.accept_languages]
-    return best_locale(accepted, default=current_app.config["LOOPDESK_DEFAULT_LOCALE"])
+    # a survey page knows its branch (app.blueprints.survey): its language before the chain's
+    default = g.get("branch_locale") or current_app.config["LOOPDESK_DEFAULT_LOCALE"]
+    return best_locale(accepted, default=default)
 
 
 def select_timezone() -> str:

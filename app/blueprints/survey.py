@@ -21,7 +21,7 @@ from app.jobs import enqueue
 from app.jobs.responses import response_submitted
 from app.services.branches import qr_codes
 from app.services.survey import submitting
-from app.services.survey.entries import open_survey, SurveyEntry, SurveyUnavailable, Unavailable
+from app.services.survey.entries import branch_language, open_survey, SurveyEntry, SurveyUnavailable, Unavailable
 from app.models import QuestionType
 from app.models.busy import retrying_when_busy
 from app.rate_limits import RequestLimit, RequestLimits
@@ -134,6 +134,14 @@ def _draft_ref(token: str, create: bool) -> dict | None:
 def _forget_draft(token: str) -> None:
     if _drafts().pop(token, None) is not None:
         session.modified = True
+
+
+@bp.url_value_preprocessor
+def _branch_language(endpoint: str | None, values: dict | None) -> None:
+    """Before the locale is chosen: the branch's language, for a phone that asks for none we have."""
+    token = (values or {}).get("token")
+    if isinstance(token, str):
+        g.branch_locale = branch_language(token)
 
 
 def _open(token: str) -> SurveyEntry:

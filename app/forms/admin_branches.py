@@ -152,6 +152,13 @@ class BranchForm(LoopdeskForm):
         _l("Stays open on public holidays"),
         description=_l("Its SLA clocks then follow its weekly hours on public holidays too; custom holidays still close it."),
     )
+    default_language = SelectField(
+        _l("Language for phones that ask for another"),
+        choices=[("", _l("The chain's default")), ("zh_Hans", "中文"), ("en", "English")],
+        default="",
+        validate_choice=False,  # checked with the other branch rules: branch_admin.branch_problems
+        description=_l("A French or German phone at this branch gets this language (London: English)."),
+    )
     kiosk_restart_seconds = IntegerField(
         _l("Kiosk: seconds before the survey starts over"),
         validators=[Optional(), NumberRange(min=3, max=600, message=_l("Between 3 and 600 seconds."))],
@@ -198,6 +205,7 @@ class BranchForm(LoopdeskForm):
             holiday_region=(self.holiday_region.data or "").strip(),
             open_on_public_holidays=bool(self.open_on_public_holidays.data),
             kiosk_restart_seconds=self.kiosk_restart_seconds.data,
+            default_language=self.default_language.data or None,
         )
 
     def show_rule_problems(self, problems: Mapping[str, object]) -> None:

@@ -35,6 +35,9 @@ class Branch(db.Model):
     open_on_public_holidays: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     #: The real-time alert of this branch (app/core/insight.BurstRule); None takes the chain's setting.
+    #: The language its survey and pages speak when the phone asks for none Loopdesk has (a French
+    #: phone at London Soho): "en", "zh_Hans"; None: the chain's LOOPDESK_DEFAULT_LOCALE.
+    default_language: Mapped[str | None] = mapped_column(String(8))
     #: How long the kiosk's thank-you page stays before the survey starts over; None: the chain's default.
     kiosk_restart_seconds: Mapped[int | None] = mapped_column()
     burst_min_negative: Mapped[int | None] = mapped_column()

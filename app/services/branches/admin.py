@@ -41,6 +41,7 @@ from sqlalchemy.orm import selectinload
 from app.core import calendars
 from app.core.calendars import HoursProblem
 from app.core.clock import utcnow
+from app.core.languages import SUPPORTED_LOCALES
 from app.extensions import db
 from app.models import Branch, Holiday, QrCode, Questionnaire, User
 from app.services import audit
@@ -53,7 +54,7 @@ from app.services.branches.calendars import (
 
 BRANCH_FIELDS = (
     "code", "name", "region", "timezone", "opening_hours", "holiday_region", "open_on_public_holidays",
-    "kiosk_restart_seconds", "active",
+    "kiosk_restart_seconds", "default_language", "active",
 )
 #: What makes a branch's calendar: a change of one of these moves its open tickets' due times.
 CALENDAR_FIELDS = ("timezone", "opening_hours", "holiday_region", "open_on_public_holidays")
@@ -98,6 +99,8 @@ class BranchValues:
     open_on_public_holidays: bool = False
     #: The kiosk's thank-you page time; None: the chain's LOOPDESK_KIOSK_RESTART_SECONDS.
     kiosk_restart_seconds: int | None = None
+    #: "zh_Hans", "en"; None: the chain's LOOPDESK_DEFAULT_LOCALE.
+    default_language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,8 @@ def branch_problems(values: BranchValues, branch: Branch | None = None) -> dict[
         problems["code"] = _l("Another branch already has this code.")
     if not known_timezone(values.timezone):
         problems["timezone"] = _l("Unknown time zone: choose one from the list.")
+    if values.default_language and values.default_language not in SUPPORTED_LOCALES:
+        problems["default_language"] = _l("Choose a language from the list.")
     if values.holiday_region and not known_holiday_region(values.holiday_region):
         problems["holiday_region"] = _l("Unknown holiday region: choose one from the list.")
     for key, problem in calendars.opening_hours_problems(values.opening_hours).items():
@@ -149,7 +154,7 @@ def create_branch(actor: User, values: BranchValues, first_code_label: str) -> B
         code=values.code, name=values.name, region=values.region, timezone=values.timezone,
         opening_hours=values.opening_hours, holiday_region=values.holiday_region or None,
         open_on_public_holidays=values.open_on_public_holidays, kiosk_restart_seconds=values.kiosk_restart_seconds,
-        active=True,
+        default_language=values.default_language, active=True,
     )
     db.session.add(branch)
     audit.record(actor, "create", branch, after=audit.values(branch, BRANCH_FIELDS))
@@ -166,6 +171,7 @@ def update_branch(actor: User, branch: Branch, values: BranchValues) -> bool:
     branch.holiday_region = values.holiday_region or None
     branch.open_on_public_holidays = values.open_on_public_holidays
     branch.kiosk_restart_seconds = values.kiosk_restart_seconds
+    branch.default_language = values.default_language
     after = audit.values(branch, BRANCH_FIELDS)
     audit.record(actor, "update", branch, before=before, after=after)
     db.session.flush()

@@ -56,6 +56,8 @@ class SurveyEntry:
     version_id: int | None
     #: The branch's time for the kiosk's thank-you page; None: the chain's default.
     kiosk_restart_seconds: int | None = None
+    #: The branch's language for a phone that asks for none we have; None: the chain's default.
+    default_language: str | None = None
 
 
 def open_survey(token: str, now: datetime | None = None) -> SurveyEntry:
@@ -77,7 +79,16 @@ def open_survey(token: str, now: datetime | None = None) -> SurveyEntry:
         branch_name=code.branch_name,
         version_id=chosen.version_id if chosen else None,
         kiosk_restart_seconds=code.kiosk_restart_seconds,
+        default_language=code.default_language,
     )
+
+
+def branch_language(token: str) -> str | None:
+    """The language of the branch a QR token belongs to (None: unknown code, or the chain's default)."""
+    if len(token) > 64 or "\x00" in token:
+        return None
+    code = _cached("codes", token, lambda: _load_code(token))
+    return code.default_language if code is not None else None
 
 
 def forget_cached_codes() -> None:
@@ -96,12 +107,14 @@ class _Code:
     region: str
     branch_active: bool
     kiosk_restart_seconds: int | None
+    default_language: str | None
 
 
 _READ_CODE = (
     select(
         QrCode.id, QrCode.is_kiosk, QrCode.questionnaire_id, QrCode.revoked_at,
         Branch.id, Branch.name, Branch.region, Branch.active, Branch.kiosk_restart_seconds,
+        Branch.default_language,
     )
     .join(Branch, QrCode.branch_id == Branch.id)
     .where(QrCode.token == bindparam("token"))
@@ -112,8 +125,11 @@ def _load_code(token: str) -> _Code | None:
     row = db.session.execute(_READ_CODE, {"token": token}).one_or_none()
     if row is None:
         return None
-    qr_id, is_kiosk, pinned_id, revoked_at, branch_id, branch_name, region, active, kiosk_seconds = row
-    return _Code(qr_id, is_kiosk, pinned_id, revoked_at is not None, branch_id, branch_name, region, active, kiosk_seconds)
+    qr_id, is_kiosk, pinned_id, revoked_at, branch_id, branch_name, region, active, kiosk_seconds, language = row
+    return _Code(
+        qr_id, is_kiosk, pinned_id, revoked_at is not None, branch_id, branch_name, region, active, kiosk_seconds,
+        language,
+    )
 
 
 def questionnaire_windows() -> tuple[QuestionnaireWindow, ...]:

@@ -218,7 +218,7 @@ def test_editing_a_branch_saves_it_and_records_only_what_changed(app, admin):
     assert '<option selected value="Europe/London">' in html
     response = admin.post(f"/admin/branches/{london.id}", data=branch_form(
         html, code="LDN-SOHO", name="London Soho Square", region="Europe", timezone="Europe/London",
-        hours={day: [("10:00", "22:00")] for day in WEEKDAYS}))
+        hours={day: [("10:00", "22:00")] for day in WEEKDAYS}, default_language="en"))
     assert response.status_code == 303
     assert branch(app, "LDN-SOHO").name == "London Soho Square"
     with app.app_context():
@@ -677,3 +677,14 @@ def test_supervisors_cannot_change_a_branchs_holiday_region(app, client, demo):
 
     assert response.status_code == 403
     assert branch(app, "LDN-SOHO").holiday_region is None
+
+
+def test_a_branch_language_is_chosen_saved_and_checked(app, admin):
+    hangzhou = branch(app, "HZ-WESTLAKE")
+    html = page(admin, f"/admin/branches/{hangzhou.id}")
+    assert 'name="default_language"' in html
+    form = dict(code=hangzhou.code, name=hangzhou.name, region=hangzhou.region, timezone=hangzhou.timezone)
+    response = admin.post(f"/admin/branches/{hangzhou.id}", data=branch_form(html, **form, default_language="en"))
+    assert response.status_code == 303 and branch(app, "HZ-WESTLAKE").default_language == "en"
+    refused = admin.post(f"/admin/branches/{hangzhou.id}", data=branch_form(html, **form, default_language="fr"))
+    assert refused.status_code == 422 and branch(app, "HZ-WESTLAKE").default_language == "en"
