@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Branch, Department, Role, Ticket, TicketStatus, User
@@ -76,5 +77,6 @@ def reopened_by_customers(user: User, limit: int = 50) -> list[Ticket]:
                Ticket.customer_rating <= REOPEN_AT_MOST)
         .order_by(Ticket.customer_rated_at.desc())
         .limit(limit)
+        .options(joinedload(Ticket.branch), joinedload(Ticket.department))
     )
     return list(db.session.scalars(scope_tickets(query, user)))

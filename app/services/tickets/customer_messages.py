@@ -71,29 +71,18 @@ def tell(ticket: Ticket, body: str, now: datetime, subject: str | None = None, w
         footer = _("Follow your feedback and answer us here: %(link)s", link=status_link(
             ticket.reference_code, ticket.customer_secret, current_app.config["LOOPDESK_BASE_URL"],
         )) if with_link else ""
-    written = 0
-    pending = db.session.info.setdefault(PENDING, [])
-    if ticket.contact_email:
-        email = OutboxEmail(
-            to=ticket.contact_email, subject=subject[:255],
-            body="\n\n".join(part for part in (body, footer) if part), created_at=now,
-        )
-        db.session.add(email)
-        pending.append(email)
-        written += 1
-        if not current_app.config.get("SMTP_HOST"):
-            log.info("customer e-mail (SMTP_HOST is not set: log and outbox only) to=%s subject=%r", email.to, subject)
+    written = int(tell_by_email(ticket, subject, "\n\n".join(part for part in (body, footer) if part), now))
     if ticket.contact_phone and sms_configured():
         text = body if len(body) <= SMS_BODY else body[: SMS_BODY - 1] + "…"
         sms = OutboxSms(to=ticket.contact_phone, body="\n".join(part for part in (text, footer) if part), created_at=now)
         db.session.add(sms)
-        pending.append(sms)
+        db.session.info.setdefault(PENDING, []).append(sms)
         written += 1
     return written
 
 
 def tell_by_email(ticket: Ticket, subject: str, body: str, now: datetime) -> bool:
-    """One e-mail to the customer's address only (a one-time code: it must not go to anyone else)."""
+    """One e-mail to the address the customer consented to be written at (alone: a one-time code)."""
     if not (ticket.contact_consent and ticket.contact_email):
         return False
     email = OutboxEmail(to=ticket.contact_email, subject=subject[:255], body=body, created_at=now)

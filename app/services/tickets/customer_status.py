@@ -30,7 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.extensions import db
 from app.models import CustomerCode, Response, Ticket, TicketEvent, TicketStatus
 from app.services.sla import clocks as sla_clocks
-from app.services.tickets import customer_messages, search
+from app.services.tickets import _set_status, customer_messages, search
 from app.services.tickets.errors import MAX_BODY, TicketError
 
 #: A rating at or below this reopens a resolved or closed ticket.
@@ -227,7 +227,7 @@ def answer(reference_code: str, secret: str, body: str, now: datetime) -> Ticket
             raise CustomerRefused(_l("This feedback is resolved; you can rate how it was handled."))
         db.session.add(TicketEvent(ticket=ticket, kind="customer_reply", at=now, body=body, visible_to_customer=True))
         if ticket.status == TicketStatus.WAITING:
-            _status(ticket, TicketStatus.IN_PROGRESS, "status", now)
+            _set_status(ticket, None, TicketStatus.IN_PROGRESS, now)
         search.refresh(ticket)
 
     return _run(reference_code, secret, now, change)
@@ -253,15 +253,9 @@ def rate(reference_code: str, secret: str, rating: int | str, comment: str, now:
             ticket=ticket, kind="rating", at=now, new_value=str(rating), body=comment or None,
         ))
         if rating <= REOPEN_AT_MOST:
-            ticket.resolved_at = ticket.closed_at = None
-            _status(ticket, TicketStatus.IN_PROGRESS, "reopened", now)
+            _set_status(ticket, None, TicketStatus.IN_PROGRESS, now)
 
     return _run(reference_code, secret, now, change)
-
-
-def _status(ticket: Ticket, new: TicketStatus, kind: str, now: datetime) -> None:
-    old, ticket.status = ticket.status, new
-    db.session.add(TicketEvent(ticket=ticket, kind=kind, at=now, old_value=old.value, new_value=new.value))
 
 
 def _run(reference_code: str, secret: str, now: datetime, change) -> Ticket:
