@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.jobs import QUEUES
 
 log = logging.getLogger(__name__)
 
@@ -68,21 +69,28 @@ def create_admin(username: str, password: str, email: str | None, display_name: 
 
 
 @jobs_cli.command("worker")
-@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker(burst: bool) -> None:
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--queues", default=",".join(QUEUES), show_default=True,
+              help="The queues it takes jobs from, all of one before any of the next.")
+def worker(burst: bool, queues: str) -> None:
     """Run an RQ worker for REDIS_URL (it waits for Redis through an outage and carries on)."""
     from app.jobs import queue
     from app.jobs.runner import run_worker
 
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: jobs run in process, no worker is needed")
-    run_worker(queue(), burst=burst)
+    names = [name.strip() for name in queues.split(",") if name.strip()]
+    unknown = [name for name in names if name not in QUEUES]
+    if unknown or not names:
+        raise click.BadParameter(f"{', '.join(unknown) or 'none'}: the queues are {', '.join(QUEUES)}",
+                                 param_hint="--queues")
+    run_worker([queue(name) for name in names], burst=burst)
 
 
 @jobs_cli.command("cron")
 def cron() -> None:
     """Run RQ's cron scheduler: enqueue the periodic sweeps (through a Redis outage too)."""
-    from app.jobs import HAND_OVER_SECONDS, hand_over_held, queue
+    from app.jobs import HAND_OVER_SECONDS, hand_over_held, queue, queue_of
     from app.jobs.alerts import INTERVAL_SECONDS as ALERT_INTERVAL, sweep_alerts
     from app.jobs.insight import sweep_rollups
     from app.jobs.responses import sweep_unprocessed
@@ -91,17 +99,15 @@ def cron() -> None:
 
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: use `flask jobs sweep --every 60`")
-    jobs = queue()
     sla_seconds = current_app.config["LOOPDESK_SLA_SWEEP_SECONDS"]
+    every = [(hand_over_held, HAND_OVER_SECONDS), (sweep_unprocessed, 60), (sweep_rollups, 60),
+             (sweep_sla, sla_seconds), (sweep_alerts, ALERT_INTERVAL)]
 
     def register(scheduler) -> None:
-        scheduler.register(hand_over_held, queue_name=jobs.name, interval=HAND_OVER_SECONDS)
-        scheduler.register(sweep_unprocessed, queue_name=jobs.name, interval=60)
-        scheduler.register(sweep_rollups, queue_name=jobs.name, interval=60)
-        scheduler.register(sweep_sla, queue_name=jobs.name, interval=sla_seconds)
-        scheduler.register(sweep_alerts, queue_name=jobs.name, interval=ALERT_INTERVAL)
+        for func, interval in every:
+            scheduler.register(func, queue_name=queue(queue_of(func)).name, interval=interval)
 
-    run_cron(jobs.connection, register)
+    run_cron(queue().connection, register)
 
 
 @jobs_cli.command("sweep")

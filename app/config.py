@@ -113,8 +113,10 @@ class Config:
         self.LOOPDESK_OUTGOING_ALLOWED_HOSTS = [
             part.strip() for part in os.environ.get("LOOPDESK_OUTGOING_ALLOWED_HOSTS", "").split(",") if part.strip()
         ]
-        # Webhooks: seconds per attempt, and the waits before each retry (their count is the retries).
+        # Webhooks: seconds per attempt, deliveries per endpoint queued or running at once (with Redis),
+        # and the waits before each retry (their count is the retries).
         self.LOOPDESK_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("LOOPDESK_WEBHOOK_TIMEOUT_SECONDS", "5"))
+        self.LOOPDESK_WEBHOOK_CONCURRENCY = int(os.environ.get("LOOPDESK_WEBHOOK_CONCURRENCY", "2"))
         self.LOOPDESK_WEBHOOK_RETRY_SECONDS = [
             int(part) for part in os.environ.get("LOOPDESK_WEBHOOK_RETRY_SECONDS", "10,60,300,900,3600").split(",")
             if part.strip()

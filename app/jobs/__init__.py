@@ -4,6 +4,10 @@ Callers commit first, then enqueue: a job never sees a row that might still be
 rolled back. While Redis is away a job is held in the database (HeldJob) and handed
 to RQ once Redis answers (`hand_over_held`: a worker starting or reconnecting, and
 the cron), so the work of an outage runs after it; the sweeps stay the last net.
+
+Jobs go to three queues by urgency, and a worker takes them in that order (``QUEUES``): a new
+complaint's ticket and alert never wait behind a burst of webhooks or an export. Each entry point
+names its queue with ``@runs_on``, so a held job (its dotted name) goes back to the same queue.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app, has_app_context
 
@@ -27,6 +31,34 @@ REDIS_AWAY_SECONDS = 5.0
 #: How often the cron hands held jobs over, beside a worker's start and reconnection.
 HAND_OVER_SECONDS = 15
 
+#: Opening tickets and the real-time alert (a customer just complained), and handing held jobs over.
+URGENT = "urgent"
+#: Notifications: e-mail, text messages, and the sweeps that send them (SLA escalations, alerts).
+NOTIFY = "notify"
+#: Webhooks (limited per endpoint: ``LOOPDESK_WEBHOOK_CONCURRENCY``), files, re-timing and roll-ups.
+BULK = "bulk"
+#: The order in which a worker takes jobs: all of a queue before any of the next.
+QUEUES = (URGENT, NOTIFY, BULK)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def runs_on(name: str) -> Callable[[F], F]:
+    """Mark a job entry point with the queue ``enqueue`` sends it to (one of ``QUEUES``)."""
+    if name not in QUEUES:
+        raise ValueError(f"no queue {name!r}: one of {QUEUES}")
+
+    def mark(func: F) -> F:
+        func.loopdesk_queue = name  # type: ignore[attr-defined]
+        return func
+
+    return mark
+
+
+def queue_of(func: Callable[..., Any]) -> str:
+    """The queue an entry point runs on (``@runs_on``); one without a mark is a mistake caught in tests."""
+    return getattr(func, "loopdesk_queue", NOTIFY)
+
 
 def redis_connection(url: str):
     from redis import Redis
@@ -34,19 +66,21 @@ def redis_connection(url: str):
     return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
 
 
-def queue():
-    """The RQ queue of this app (only when REDIS_URL is set)."""
+def queue(name: str = URGENT):
+    """One of this app's RQ queues (only when REDIS_URL is set): ``LOOPDESK_QUEUE``-urgent, -notify, -bulk."""
     from rq import Queue
 
+    if name not in QUEUES:
+        raise ValueError(f"no queue {name!r}: one of {QUEUES}")
     url = current_app.config["REDIS_URL"]
     connections: dict = current_app.extensions.setdefault("loopdesk_redis", {})
     if url not in connections:
         connections[url] = redis_connection(url)
-    return Queue(current_app.config["LOOPDESK_QUEUE"], connection=connections[url])
+    return Queue(f"{current_app.config['LOOPDESK_QUEUE']}-{name}", connection=connections[url])
 
 
 def enqueue(func: Callable[..., Any], *args: Any, timeout: int = 300) -> bool:
-    """Run ``func(*args)`` in the background (RQ stops it after ``timeout`` seconds).
+    """Run ``func(*args)`` in the background, on its queue (``@runs_on``; RQ stops it after ``timeout`` seconds).
 
     Returns False if it could neither be handed over nor held. Never raises: the request that
     called it has already committed its work. With Redis away, the job is held in the database
@@ -55,7 +89,7 @@ def enqueue(func: Callable[..., Any], *args: Any, timeout: int = 300) -> bool:
     if current_app.config.get("REDIS_URL"):
         if time.monotonic() >= current_app.extensions.get("loopdesk_redis_away_until", 0.0):
             try:
-                _to_rq(func, args, timeout)
+                _to_rq(func, args, timeout, queue_of(func))
                 return True
             except Exception as error:  # noqa: BLE001 - Redis away, or refusing: hold the job
                 current_app.extensions["loopdesk_redis_away_until"] = time.monotonic() + REDIS_AWAY_SECONDS
@@ -71,8 +105,8 @@ def enqueue(func: Callable[..., Any], *args: Any, timeout: int = 300) -> bool:
         return False
 
 
-def _to_rq(func: Callable[..., Any], args: tuple | list, timeout: int) -> None:
-    queue().enqueue(func, *args, job_timeout=timeout, result_ttl=3600, failure_ttl=7 * 86400)
+def _to_rq(func: Callable[..., Any], args: tuple | list, timeout: int, name: str) -> None:
+    queue(name).enqueue(func, *args, job_timeout=timeout, result_ttl=3600, failure_ttl=7 * 86400)
 
 
 def hold(func: Callable[..., Any], *args: Any, timeout: int = 300) -> bool:
@@ -91,6 +125,7 @@ def hold(func: Callable[..., Any], *args: Any, timeout: int = 300) -> bool:
         return False
 
 
+@runs_on(URGENT)
 def hand_over_held(limit: int = 500) -> int:
     """Enqueue the jobs held while Redis was away, oldest first, and forget them. Returns how many.
 
@@ -113,7 +148,8 @@ def _hand_over(limit: int) -> int:
                 if not module.startswith("app.jobs"):
                     log.error("held job %s names %s, not an app.jobs entry point: dropped", job.id, job.func)
                 else:
-                    _to_rq(getattr(importlib.import_module(module), name), job.args, job.timeout)
+                    func = getattr(importlib.import_module(module), name)
+                    _to_rq(func, job.args, job.timeout, queue_of(func))
                     done += 1
                 db.session.delete(job)
             db.session.commit()

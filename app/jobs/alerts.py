@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from app.core.clock import utcnow
 from app.extensions import db
-from app.jobs import job_context
+from app.jobs import NOTIFY, job_context, runs_on
 from app.jobs.insight import sweep_rollups
 from app.jobs.notifications import deliver_due, hand_over_webhooks
 from app.services.insight import alerts
@@ -13,6 +13,7 @@ from app.services.insight.alerts import EvaluateResult
 INTERVAL_SECONDS = 3600
 
 
+@runs_on(NOTIFY)
 def sweep_alerts() -> EvaluateResult:
     """Bring the roll-ups up to date, open / close alert episodes, send what they notify. Safe to run twice."""
     with job_context():

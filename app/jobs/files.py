@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from app.jobs import enqueue, job_context
+from app.jobs import BULK, enqueue, job_context, runs_on
 from app.models import JobRun
 from app.services import exports, job_runs
 from app.services.branches import posters
@@ -30,6 +30,7 @@ def hand_over(run: JobRun) -> None:
     enqueue(build_file, run.id, timeout=current_app.config["LOOPDESK_FILE_JOB_TIMEOUT"])
 
 
+@runs_on(BULK)
 def build_file(run_id: int) -> None:
     with job_context():
         job_runs.build(run_id)

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from app.extensions import db
-from app.jobs import job_context
+from app.jobs import BULK, job_context, runs_on
 from app.services.insight import rollups
 
 #: Days rebuilt per transaction: a commit every batch keeps locks short and progress kept.
 BATCH_DAYS = 100
 
 
+@runs_on(BULK)
 def sweep_rollups() -> int:
     """Rebuild every dirty (branch, day) from the raw rows. Safe to run twice, or two at once."""
     with job_context():
@@ -21,6 +22,7 @@ def sweep_rollups() -> int:
                 return done
 
 
+@runs_on(BULK)
 def rebuild_branch_rollups(branch_id: int) -> int:
     """After a branch's time zone changed: its responses fall on other local days, so rebuild them all."""
     with job_context():

@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
-from rq import Queue, Retry, get_current_job
+from rq import Retry, get_current_job
+from rq.rate_limit import RateLimit
 
 from app.core.clock import utcnow
 from app.extensions import db
-from app.jobs import enqueue, hold, job_context, queue
+from app.jobs import BULK, NOTIFY, enqueue, hold, job_context, queue, runs_on
 from app.services import notifications
 from app.services.notifications import Attempt
 from app.services.tickets import customer_messages
@@ -30,6 +31,7 @@ class WebhookDeliveryFailed(Exception):
     """Raised inside an RQ worker so that RQ schedules the next retry."""
 
 
+@runs_on(BULK)
 def deliver_webhook(delivery_id: int) -> str:
     with job_context():
         outcome = notifications.attempt_delivery(delivery_id, utcnow())
@@ -39,6 +41,7 @@ def deliver_webhook(delivery_id: int) -> str:
     return outcome.value
 
 
+@runs_on(NOTIFY)
 def send_email(outbox_id: int) -> bool:
     with job_context():
         sent = notifications.send_email(outbox_id, utcnow())
@@ -46,6 +49,7 @@ def send_email(outbox_id: int) -> bool:
         return sent
 
 
+@runs_on(NOTIFY)
 def send_sms(outbox_id: int) -> bool:
     with job_context():
         sent = customer_messages.send_sms(outbox_id, utcnow())
@@ -54,7 +58,12 @@ def send_sms(outbox_id: int) -> bool:
 
 
 def hand_over_webhooks(delivery_ids: Sequence[int]) -> None:
-    """After the commit: to RQ with the retries a delivery has left, or one attempt now in process."""
+    """After the commit: to RQ with the retries a delivery has left, or one attempt now in process.
+
+    On the bulk queue, at most ``LOOPDESK_WEBHOOK_CONCURRENCY`` deliveries per endpoint are queued or
+    running at a time (RQ's ``RateLimit``); the rest wait beside the queue, not in it, and go in as
+    those finish. A sweep that fires hundreds of rungs thus keeps a few workers busy, not all of them.
+    """
     if not delivery_ids:
         return
     if not current_app.config.get("REDIS_URL"):
@@ -62,20 +71,24 @@ def hand_over_webhooks(delivery_ids: Sequence[int]) -> None:
             enqueue(deliver_webhook, delivery_id)
         return
     intervals = notifications.retry_intervals()
-    made = notifications.attempts_made(delivery_ids)
-    jobs = []
-    for delivery_id in delivery_ids:
-        left = max(len(intervals) - made.get(delivery_id, 0), 0)
-        retry = Retry(max=left, interval=intervals[-left:]) if left else None
-        jobs.append(Queue.prepare_data(
-            deliver_webhook, (delivery_id,), timeout=120, result_ttl=3600, failure_ttl=7 * 86400, retry=retry
-        ))
+    per_endpoint = current_app.config["LOOPDESK_WEBHOOK_CONCURRENCY"]
+    known = notifications.endpoints_and_attempts(delivery_ids)
+    deliveries = [(delivery_id, *known[delivery_id]) for delivery_id in delivery_ids if delivery_id in known]
+    done = 0
     try:
-        queue().enqueue_many(jobs)
+        jobs = queue(BULK)
+        for delivery_id, endpoint_id, made in deliveries:
+            left = max(len(intervals) - made, 0)
+            jobs.enqueue(
+                deliver_webhook, delivery_id, job_timeout=120, result_ttl=3600, failure_ttl=7 * 86400,
+                retry=Retry(max=left, interval=intervals[-left:]) if left else None,
+                rate_limit=RateLimit(f"{jobs.name}:endpoint:{endpoint_id}", per_endpoint),
+            )
+            done += 1
     except Exception as error:  # noqa: BLE001 - Redis away: a first attempt once it is back, the sweep retries
         log.warning("could not enqueue %s webhook deliveries (%s); holding them until Redis answers",
-                    len(delivery_ids), error)
-        for delivery_id in delivery_ids:
+                    len(deliveries) - done, error)
+        for delivery_id, _endpoint_id, _made in deliveries[done:]:
             hold(deliver_webhook, delivery_id, timeout=120)
 
 

@@ -7,12 +7,13 @@ from flask import current_app
 
 from app.core.clock import utcnow
 from app.extensions import db
-from app.jobs import job_context
+from app.jobs import URGENT, job_context, runs_on
 from app.jobs.notifications import deliver_due, hand_over_webhooks
 from app.services.insight import alerts
 from app.services.survey import responses
 
 
+@runs_on(URGENT)
 def response_submitted(response_id: int, source_key: str | None = None) -> None:
     with job_context():
         _process(response_id, source_key)
@@ -32,6 +33,7 @@ def _process(response_id: int, source_key: str | None = None) -> bool:
     return True
 
 
+@runs_on(URGENT)
 def sweep_unprocessed() -> int:
     """Hand every submitted response whose job never ran to the job again. Returns how many."""
     with job_context():

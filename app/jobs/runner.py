@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import redis
@@ -144,16 +144,21 @@ class _Worker(Worker):
                 self.pubsub_thread.join(timeout=1)
 
 
-def run_worker(queue: Queue, burst: bool = False) -> None:
-    """`flask jobs worker`: RQ's worker with its scheduler (Retry, enqueue_in), back after every outage."""
+def run_worker(queues: Sequence[Queue], burst: bool = False) -> None:
+    """`flask jobs worker`: RQ's worker with its scheduler (Retry, enqueue_in), back after every outage.
+
+    It takes every job of the first queue before any of the second, and so on (RQ's default
+    dequeue strategy): the urgent queue first.
+    """
+    connection = queues[0].connection
     if burst:
         _hand_over_held("worker")
-        _Worker([queue], connection=queue.connection).work(burst=True, with_scheduler=True)
+        _Worker(list(queues), connection=connection).work(burst=True, with_scheduler=True)
         return
 
     _keep_running(
-        lambda: _Worker([queue], connection=queue.connection, maintenance_interval=MAINTENANCE_SECONDS),
-        queue.connection, "worker",
+        lambda: _Worker(list(queues), connection=connection, maintenance_interval=MAINTENANCE_SECONDS),
+        connection, "worker",
     )
 
 

@@ -5,7 +5,7 @@ import logging
 
 from app.core.clock import utcnow
 from app.extensions import db
-from app.jobs import job_context
+from app.jobs import BULK, NOTIFY, job_context, runs_on
 from app.jobs.notifications import deliver_due, hand_over_webhooks
 from app.services.sla import escalations, policies, refreshes
 from app.services.sla.escalations import SweepResult
@@ -13,6 +13,7 @@ from app.services.sla.escalations import SweepResult
 log = logging.getLogger(__name__)
 
 
+@runs_on(NOTIFY)
 def sweep_sla() -> SweepResult:
     """Escalate every ticket whose next deadline came, then send what is due. Safe to run twice."""
     with job_context():
@@ -30,6 +31,7 @@ def sweep_sla() -> SweepResult:
         return result
 
 
+@runs_on(BULK)
 def refresh_policy_tickets(policy_id: int) -> int:
     """After an admin edits a policy: its open tickets' due times follow (a job: 100k tickets take a while)."""
     from app.models import SlaPolicy
@@ -39,6 +41,7 @@ def refresh_policy_tickets(policy_id: int) -> int:
         return refreshes.run(priority=policy.priority) if policy is not None else 0
 
 
+@runs_on(BULK)
 def refresh_branch_tickets(branch_id: int | None) -> int:
     """After an edit of a branch's hours or holidays (None: a holiday of every branch)."""
     with job_context():

@@ -411,8 +411,9 @@ def due_delivery_ids(before: datetime, limit: int = 1000) -> list[int]:
     ))
 
 
-def attempts_made(delivery_ids: Sequence[int]) -> dict[int, int]:
-    """Attempts so far per delivery (a delivery handed over again gets only the retries it has left)."""
-    return dict(db.session.execute(
-        select(WebhookDelivery.id, WebhookDelivery.attempts).where(WebhookDelivery.id.in_(list(delivery_ids)))
-    ).all())
+def endpoints_and_attempts(delivery_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Each delivery's endpoint and attempts so far (a delivery handed over again gets only the retries it has left)."""
+    return {delivery_id: (endpoint_id, attempts) for delivery_id, endpoint_id, attempts in db.session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.endpoint_id, WebhookDelivery.attempts)
+        .where(WebhookDelivery.id.in_(list(delivery_ids)))
+    )}

@@ -296,14 +296,14 @@ def test_with_smtp_the_sweep_sends_the_outbox_once_and_records_failures(app, mon
     "app", [{"REDIS_URL": REDIS_URL, "LOOPDESK_QUEUE": f"test-{uuid.uuid4().hex}"}], indirect=True
 )
 def test_webhook_job_goes_to_rq_with_its_retries_and_a_worker_delivers_it(app):
-    from app.jobs import queue
+    from app.jobs import BULK, queue
     from app.jobs.notifications import hand_over_webhooks
 
     with app.app_context(), receiving(200) as receiver:
         add_endpoint(receiver.url)
         delivery = published(now=utcnow())
         hand_over_webhooks([delivery.id])
-        jobs = queue()
+        jobs = queue(BULK)
         [job] = jobs.get_jobs()
         assert job.func_name == "app.jobs.notifications.deliver_webhook" and job.args == (delivery.id,)
         assert job.retries_left == 5 and job.retry_intervals == [10, 60, 300, 900, 3600]
