@@ -82,9 +82,9 @@ def answer_label(question, value) -> str:
     """An answer as staff read it: the score with its words, or the chosen options' labels."""
     if question.type == "csat" and isinstance(value, int) and 1 <= value <= 5:
         return f"{value} · {CSAT_LABELS[value - 1]}"
-    if isinstance(value, list):
+    if isinstance(value, list) or (question.type == "single" and isinstance(value, str)):
         labels = {str(o["value"]): text(o.get("label")) for o in question.options}
-        return join_list(labels.get(v, v) for v in value)
+        return join_list(labels.get(str(v), v) or v for v in (value if isinstance(value, list) else [value]))
     return "" if value is None else str(value)
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from flask_babel import format_timedelta, gettext as _, lazy_gettext as _l
 
 from app.core.calendars import HOLIDAY_LANGUAGES, public_holiday_name
-from app.i18n import current_locale, join_list, local_time
+from app.i18n import current_locale, join_list, local_time, text
 
 STATUS_LABELS = {
     "new": _l("New"),
@@ -173,3 +173,103 @@ CUSTOMER_STATUS_LABELS = {
     "pending": _l("Received: we are reading it"),
     "received": _l("Received: thank you, no follow-up was needed"),
 }
+
+#: Routing's reasons (codes of app.core.routing.REASON_TEXTS) in the reader's language, with the same values.
+REASON_LABELS = {
+    "low_csat": _l("%(question)s: CSAT %(score)s ≤ %(limit)s"),
+    "low_nps": _l("%(question)s: NPS %(score)s ≤ %(limit)s"),
+    "complaint": _l("complaint word “%(keyword)s” in %(question)s"),
+    "category_keyword": _l("word “%(keyword)s” → %(category)s"),
+    "category_score": _l("%(question)s: CSAT %(score)s → %(category)s"),
+    "no_category": _l("no word and no low score points to a category"),
+    "rule_matched": _l("rule %(position)s “%(name)s” → %(department)s, %(priority)s"),
+    "condition_answer": _l("%(question)s %(operator)s %(value)s (answer: %(answer)s)"),
+    "condition_category": _l("category is %(category)s"),
+    "condition_branch": _l("branch is %(branch)s"),
+    "condition_region": _l("region is %(region)s"),
+    "condition_keyword": _l("word “%(keyword)s” in %(question)s"),
+    "set_category": _l("category set to %(category)s"),
+    "no_rule": _l("no rule matched → %(department)s, %(priority)s"),
+    "urgent_keyword": _l("urgent word “%(keyword)s” in %(question)s → urgent"),
+    "very_low_csat": _l("%(question)s: CSAT %(score)s ≤ %(limit)s → high"),
+    "department_missing": _l("department %(department)s is missing or inactive → %(triage)s"),
+}
+#: The names app.core.routing.DEFAULT_RULES are stored with: shown in the reader's language until an admin renames them.
+DEFAULT_RULE_NAMES = {
+    "Product problems": _l("Product problems"),
+    "Service problems": _l("Service problems"),
+    "Communication problems": _l("Communication problems"),
+    "Environment problems": _l("Environment problems"),
+}
+
+
+def rule_name(name: str | None) -> str:
+    """A routing rule's name as the reader reads it: a default rule's in their language, an admin's own as written."""
+    return str(DEFAULT_RULE_NAMES.get(name, name)) if name else ""
+
+
+def reason_label(
+    code: str, params, department_names: dict[str, str], question_names: dict[str, str] | None = None
+) -> str:
+    """One routing reason in the reader's language: categories, priorities, departments and questions by their names."""
+    params = dict(params)
+    for name, words in (("category", CATEGORY_LABELS), ("priority", PRIORITY_LABELS)):
+        if name in params:
+            params[name] = str(words.get(str(params[name]), params[name]))
+    for name in ("department", "triage"):
+        if name in params:
+            params[name] = department_names.get(str(params[name]), params[name])
+    if "question" in params and question_names:
+        params["question"] = question_names.get(str(params["question"]), params["question"])
+    if "name" in params:
+        params["name"] = rule_name(str(params["name"]))
+    template = REASON_LABELS.get(code)
+    if template is None:
+        return f"{code} {params}"
+    try:
+        return str(template) % params
+    except (KeyError, TypeError, ValueError):  # a stored reason of another version's params
+        return f"{code} {params}"
+
+
+def routing_reasons(
+    stored, department_names: dict[str, str], question_names: dict[str, str] | None = None
+) -> list[str]:
+    """A ticket's stored reasons (``ticket.routing["reasons"]``), worded now.
+
+    They are stored as codes with values ({"code": …, "params": {…}}); tickets opened before
+    that hold English sentences, which are shown as they were stored.
+    """
+    return [
+        reason_label(reason.get("code", ""), reason.get("params") or {}, department_names, question_names)
+        if isinstance(reason, dict) else str(reason)
+        for reason in stored or []
+    ]
+
+
+def ticket_subject(ticket) -> str:
+    """What a ticket is about, in a line, in the reader's language.
+
+    A staff member's subject, or the customer's own words, is stored as written; a survey ticket
+    whose customer wrote nothing keeps the ticked options' labels and the low scores as parts
+    (``ticket.routing["subject"]``, from app.services.tickets.opening) worded here; tickets
+    opened before that keep their stored subject.
+    """
+    if ticket.subject:
+        return ticket.subject
+    parts = [_subject_part(part) for part in (ticket.routing or {}).get("subject") or []]
+    if parts := [part for part in parts if part]:
+        return join_list(parts)
+    if ticket.category in CATEGORY_LABELS:
+        return str(CATEGORY_LABELS[ticket.category])
+    return _("Feedback")
+
+
+def _subject_part(part: dict) -> str:
+    """One part of a survey ticket's subject: an option's label, or a low score of a category or a question."""
+    if "option" in part:
+        return text(part["option"])
+    if "score" in part:
+        what = str(CATEGORY_LABELS[part["category"]]) if part.get("category") in CATEGORY_LABELS else text(part.get("question"))
+        return _("%(what)s %(score)s/%(of)s", what=what, score=part["score"], of=part.get("of", 5))
+    return ""

@@ -10,6 +10,7 @@ from app import labels
 from app.core.clock import utcnow
 from app.core.ids import id_or_zero, parse_id
 from app.extensions import db, htmx
+from app.i18n import answer_label, text
 from app.forms.tickets import NewTicketForm
 from app.blueprints.outbox import hand_over_customer_messages
 from app.models import Role
@@ -35,6 +36,8 @@ def ticket_labels() -> dict:
         "category_labels": labels.CATEGORY_LABELS,
         "sla_state_labels": labels.SLA_STATE_LABELS,
         "event_label": labels.event_label,
+        "ticket_subject": labels.ticket_subject,
+        "rule_name": labels.rule_name,
         "timeline_label": labels.timeline_label,
         "next_due": queries.next_due,
         "due_recalculating": _due_recalculating,
@@ -107,6 +110,8 @@ def _ticket_or_404(ticket_id: int):
 def _ticket_page(ticket, status: int = 200, **extra):
     now = utcnow()
     clock = clocks.clock_for(ticket, now)
+    answers = queries.survey_answers(ticket)
+    question_names = {key: text(question.prompt) for key, question in answers.questions.items()} if answers else {}
     context = {
         "ticket": ticket,
         "seen_version": ticket_service.page_version(ticket),
@@ -115,6 +120,11 @@ def _ticket_page(ticket, status: int = 200, **extra):
         "assignable": queries.assignable_users(ticket),
         "explanations": [(_("First response"), clock.first_response), (_("Resolution"), clock.resolution)],
         "others": queries.other_viewers(ticket, current_user, now),
+        "routing_reasons": labels.routing_reasons(
+            ticket.routing.get("reasons"), queries.department_names(), question_names
+        ),
+        "chosen": [(text(question.prompt), answer_label(question, value)) for question, value in answers.choices]
+        if answers else [],
         **extra,
     }
     return render_template("tickets/show.html", **context), status

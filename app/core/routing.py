@@ -55,6 +55,7 @@ REASON_TEXTS: Mapping[str, str] = MappingProxyType({
     "no_rule": "no rule matched → {department}, {priority}",
     "urgent_keyword": 'urgent keyword "{keyword}" in {question} → urgent',
     "very_low_csat": "{question} CSAT {score} ≤ {limit} → high",
+    "department_missing": "department {department} is missing or inactive → {triage}",
 })
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import labels
 from app.core.ids import id_or_none
-from app.core.routing import DEFAULT_RULES, Reason, Rule
+from app.core.routing import DEFAULT_RULES, Rule
 from app.extensions import db
 from app.forms.admin_routing import OPERATOR_LABELS, PastedAnswersForm, PickedResponseForm, RuleForm
 from app.i18n import local_time
@@ -22,25 +22,6 @@ from app.services.survey.plans import plan_for
 
 bp = Blueprint("routing", __name__, url_prefix="/routing")
 
-#: The core's reasons (app.core.routing.REASON_TEXTS) in the reader's language, with the same values.
-REASON_LABELS = {
-    "low_csat": _l("%(question)s: CSAT %(score)s ≤ %(limit)s"),
-    "low_nps": _l("%(question)s: NPS %(score)s ≤ %(limit)s"),
-    "complaint": _l("complaint word “%(keyword)s” in %(question)s"),
-    "category_keyword": _l("word “%(keyword)s” → %(category)s"),
-    "category_score": _l("%(question)s: CSAT %(score)s → %(category)s"),
-    "no_category": _l("no word and no low score points to a category"),
-    "rule_matched": _l("rule %(position)s “%(name)s” → %(department)s, %(priority)s"),
-    "condition_answer": _l("%(question)s %(operator)s %(value)s (answer: %(answer)s)"),
-    "condition_category": _l("category is %(category)s"),
-    "condition_branch": _l("branch is %(branch)s"),
-    "condition_region": _l("region is %(region)s"),
-    "condition_keyword": _l("word “%(keyword)s” in %(question)s"),
-    "set_category": _l("category set to %(category)s"),
-    "no_rule": _l("no rule matched → %(department)s, %(priority)s"),
-    "urgent_keyword": _l("urgent word “%(keyword)s” in %(question)s → urgent"),
-    "very_low_csat": _l("%(question)s: CSAT %(score)s ≤ %(limit)s → high"),
-}
 TRIGGER_CODES = ("low_csat", "low_nps", "complaint")
 
 
@@ -50,18 +31,6 @@ def _departments() -> list[Department]:
 
 def _department_names() -> dict[str, str]:
     return {d.code: d.name for d in _departments()}
-
-
-def reason_text(reason: Reason, department_names: dict[str, str]) -> str:
-    params = dict(reason.params)
-    if "category" in params:
-        params["category"] = str(labels.CATEGORY_LABELS.get(str(params["category"]), params["category"]))
-    if "priority" in params:
-        params["priority"] = str(labels.PRIORITY_LABELS.get(str(params["priority"]), params["priority"]))
-    if "department" in params:
-        params["department"] = department_names.get(str(params["department"]), params["department"])
-    template = REASON_LABELS.get(reason.code)
-    return str(template) % params if template is not None else str(reason)
 
 
 @dataclass(frozen=True)
@@ -82,8 +51,8 @@ def outcome_of(route: routing_rules.TicketRoute | None) -> Outcome:
     decision = route.decision
     return Outcome(
         route,
-        triggers=[reason_text(r, names) for r in decision.reasons if r.code in TRIGGER_CODES],
-        reasons=[reason_text(r, names) for r in decision.reasons if r.code not in TRIGGER_CODES],
+        triggers=[labels.reason_label(r.code, r.params, names) for r in decision.reasons if r.code in TRIGGER_CODES],
+        reasons=[labels.reason_label(r.code, r.params, names) for r in decision.reasons if r.code not in TRIGGER_CODES],
         fell_back=route.department.code != decision.department,
     )
 

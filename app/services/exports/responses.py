@@ -159,6 +159,8 @@ class ResponseTable:
                         by_dimension[question.dimension].append(answer.value_int)
             elif answer.value_choices is not None:
                 cells[question.index] = "; ".join(question.labels.get(str(v), str(v)) for v in answer.value_choices)
+            elif question.type == QuestionType.SINGLE and answer.value_text is not None:
+                cells[question.index] = question.labels.get(answer.value_text, answer.value_text)
             else:
                 cells[question.index] = answer.value_text
         branch = self.branches.get(response.branch_id)

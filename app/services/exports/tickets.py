@@ -58,6 +58,7 @@ class TicketTable:
                 Ticket.status,
                 Ticket.source,
                 Ticket.subject,
+                Ticket.routing,
                 Ticket.first_response_due_at,
                 Ticket.first_response_at,
                 Ticket.resolution_due_at,
@@ -106,7 +107,7 @@ class TicketTable:
             spreadsheet_time(ticket.resolved_at, zone),
             self.yes if breached else self.no,
             _label(SOURCE_LABELS, ticket.source),
-            ticket.subject,
+            labels.ticket_subject(ticket),
         ]
 
 

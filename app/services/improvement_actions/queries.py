@@ -263,7 +263,7 @@ def resolve_source(user: User, kind: str | None, ref: str | None, branch_ids: Se
         if ticket is None or ticket.branch_id not in choosable:
             return None
         category = str(ticket.category) if ticket.category else None
-        title = ticket.subject or ticket.reference_code
+        title = labels.ticket_subject(ticket) or ticket.reference_code
         return Source(kind, ref, title, f"{ticket.reference_code} · {title}", category, _dimension_of(category),
                       (ticket.branch_id,), ticket)
     if kind == "category":
@@ -296,7 +296,7 @@ def source_summary(action: ImprovementAction) -> str:
     if action.source_kind == "ticket" and id_or_none(action.source_ref) is not None:
         ticket = db.session.get(Ticket, id_or_none(action.source_ref))
         if ticket is not None:
-            return f"{ticket.reference_code} · {ticket.subject}"
+            return f"{ticket.reference_code} · {labels.ticket_subject(ticket)}"
     return action.source_ref
 
 

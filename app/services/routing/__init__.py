@@ -49,8 +49,9 @@ class TicketRoute:
 
     decision: routing.RoutingDecision
     department: Department
-    #: The decision's reasons as text, plus the fallback when its department is missing.
-    reasons: list[str]
+    #: The decision's reasons, plus the fallback when its department is missing (codes and values:
+    #: ``app.labels.routing_reasons`` words them in the reader's language).
+    reasons: list[routing.Reason]
 
 
 def decide(routed: routing.RoutedResponse, rules: Sequence[Rule] | None = None) -> TicketRoute | None:
@@ -63,9 +64,9 @@ def decide(routed: routing.RoutedResponse, rules: Sequence[Rule] | None = None) 
     decision = routing.route(routed, active_rules() if rules is None else rules, triage.code)
     if decision is None:
         return None
-    reasons = decision.explanation
+    reasons = list(decision.reasons)
     department = departments.get(decision.department)
     if department is None:
-        reasons.append(f"department {decision.department!r} is missing or inactive → {triage.code}")
+        reasons.append(routing.Reason("department_missing", {"department": decision.department, "triage": triage.code}))
         department = triage
     return TicketRoute(decision, department, reasons)

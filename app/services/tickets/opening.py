@@ -68,7 +68,8 @@ def open_from_response(
         ))
         db.session.flush()
         return attach_to
-    decision, department, reasons = routed_to.decision, routed_to.department, routed_to.reasons
+    decision, department = routed_to.decision, routed_to.department
+    subject, subject_parts = _subject(routed, plan)
     low_score = any(reason.code in ("low_csat", "low_nps") for reason in decision.reasons)
     reachable = response.contact_consent and bool(response.contact_phone or response.contact_email)
     callback_hours = current_app.config["LOOPDESK_CALLBACK_HOURS"]
@@ -80,7 +81,7 @@ def open_from_response(
         "category": Category(decision.category) if decision.category in set(Category) else None,
         "priority": Priority(decision.priority) if decision.priority in set(Priority) else Priority.NORMAL,
         "status": TicketStatus.NEW,
-        "subject": _subject(decision.category, routed)[:MAX_SUBJECT],
+        "subject": subject[:MAX_SUBJECT],
         "description": _description(routed),
         "routing": {
             "rule": decision.rule.name if decision.rule else None,
@@ -88,7 +89,8 @@ def open_from_response(
             "category": decision.category,
             "department": department.code,
             "priority": decision.priority,
-            "reasons": reasons,
+            "reasons": [{"code": reason.code, "params": dict(reason.params)} for reason in routed_to.reasons],
+            "subject": subject_parts,
             "quality_flags": list(response.quality_flags or []),
         },
         "language": response.language,
@@ -122,24 +124,40 @@ def routed_response(response: Response, plan: SurveyPlan) -> routing.RoutedRespo
     )
 
 
-def _subject(category: str | None, routed: routing.RoutedResponse) -> str:
-    """The category and the low scores, e.g. "service: service 1/5, nps 3/10"; else the complaint's opening words."""
+#: A subject taken from the customer's own words is cut at this many characters.
+SUBJECT_WORDS = 80
+
+
+def _subject(routed: routing.RoutedResponse, plan: SurveyPlan) -> tuple[str, list[dict]]:
+    """What the ticket is about: the customer's own words (stored as written), else the parts it is worded from
+    when read (``app.labels.ticket_subject``): the labels of the options they ticked, else their low scores."""
+    for _key, answer in routed.texts:
+        words = " ".join(answer.split())
+        return (words if len(words) <= SUBJECT_WORDS else words[:SUBJECT_WORDS - 1] + "…"), []
+    parts = []
+    for question in plan.questions:
+        answer = routed.answers.get(question.key)
+        chosen = answer if isinstance(answer, list) else [answer] if question.type == QuestionType.SINGLE else []
+        labels = {str(option["value"]): option.get("label") for option in question.options}
+        parts += [{"option": labels[str(value)]} for value in chosen if labels.get(str(value))]
+    if parts:
+        return "", parts
     settings = routing.DEFAULT_SETTINGS
-    low = [f"{key} {score}/5" for key, score in routed.scores(routing.CSAT) if score <= settings.csat_at_most]
-    low += [f"{key} {score}/10" for key, score in routed.scores(routing.NPS) if score <= settings.nps_at_most]
-    what = ", ".join(low) if low else next((text.strip()[:80] for _, text in routed.texts), "")
-    return f"{category or 'feedback'}: {what}" if what else category or "feedback"
+    for question in plan.questions:
+        score = routed.answers.get(question.key)
+        if not isinstance(score, int) or isinstance(score, bool):
+            continue
+        if (question.type == QuestionType.CSAT and score <= settings.csat_at_most) or (
+            question.type == QuestionType.NPS and score <= settings.nps_at_most
+        ):
+            parts.append({"category": question.dimension, "question": dict(question.prompt), "score": score,
+                          "of": 10 if question.type == QuestionType.NPS else 5})
+    return "", parts
 
 
 def _description(routed: routing.RoutedResponse) -> str:
-    """What the customer wrote, then what they ticked."""
-    parts = [text.strip() for _, text in routed.texts]
-    parts += [
-        f"{key}: {', '.join(answer)}"
-        for key, kind in routed.questions.items()
-        if kind.type == QuestionType.MULTIPLE and isinstance(answer := routed.answers.get(key), list) and answer
-    ]
-    return "\n\n".join(parts)
+    """What the customer wrote (what they ticked is read from their answers, in the reader's language)."""
+    return "\n\n".join(text.strip() for _, text in routed.texts)
 
 
 def _ticket_of_response(response_id: int) -> Ticket | None:

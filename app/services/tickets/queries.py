@@ -14,13 +14,28 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.clock import utcnow
 from app.core.ids import id_or_none
+from app.core.skip_logic import AnswerValue
 from app.extensions import db
-from app.models import Branch, Category, Department, Priority, Role, Ticket, TicketEvent, TicketStatus, TicketViewer, User
+from app.models import (
+    Branch,
+    Category,
+    Department,
+    Priority,
+    QuestionType,
+    Response,
+    Role,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    TicketViewer,
+    User,
+)
 from app.models.tickets import OPEN_STATUSES
 from app.models.upsert import insert_on_conflict
 from app.permissions import scope_tickets
 from app.services.insight.filters import ARG_NAMES, InsightFilter
 from app.services.sla import attainment as sla_attainment
+from app.services.survey.plans import PlannedQuestion, plan_for
 
 
 # --- Who may see and work what --------------------------------------------------------------
@@ -99,6 +114,39 @@ def ticket_for(user: User, ticket_id: int) -> Ticket | None:
         )
     )
     return db.session.scalar(scope_tickets(query, user))
+
+
+def department_names() -> dict[str, str]:
+    """Department code → name, for the words of routing's reasons."""
+    return dict(db.session.execute(select(Department.code, Department.name)).all())
+
+
+@dataclass(frozen=True)
+class SurveyAnswers:
+    """What a survey ticket's customer chose, for the ticket page (worded in the reader's language there)."""
+
+    #: Question key → the question, in questionnaire order.
+    questions: dict[str, PlannedQuestion]
+    #: (question, the answer's value) of every choice question answered.
+    choices: list[tuple[PlannedQuestion, AnswerValue]]
+
+
+def survey_answers(ticket: Ticket) -> SurveyAnswers | None:
+    """The questions and the chosen options of the response that opened ``ticket``; None for a staff ticket."""
+    if ticket.response_id is None:
+        return None
+    response = db.session.scalar(
+        select(Response).where(Response.id == ticket.response_id).options(selectinload(Response.answers))
+    )
+    if response is None:
+        return None
+    plan = plan_for(response.version_id)
+    values = {answer.question_id: answer.value for answer in response.answers}
+    choices = [
+        (question, values[question.id]) for question in plan.questions
+        if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE) and values.get(question.id) not in (None, [], "")
+    ]
+    return SurveyAnswers({question.key: question for question in plan.questions}, choices)
 
 
 def _filtered(

@@ -102,10 +102,11 @@ def test_low_service_score_opens_a_customer_service_ticket_at_the_branch_within_
         assert (ticket.department.code, ticket.branch.code, ticket.category) == ("service", "SH-PEOPLE", "service")
         assert ticket.priority == "high"  # a CSAT of 1
         assert ticket.status == TicketStatus.NEW
-        assert ticket.subject == "service: service 1/5"
-        assert ticket.description == "service_problem: attitude"
+        # no words of their own: the subject is the ticked option's label, worded when read
+        assert ticket.subject == "" and ticket.description == ""
+        assert ticket.routing["subject"] == [{"option": {"zh_Hans": "服务态度不好", "en": "Staff attitude"}}]
         assert ticket.routing["rule"] == "Service problems"
-        assert "service CSAT 1 ≤ 2" in ticket.routing["reasons"]
+        assert {"code": "low_csat", "params": {"question": "service", "score": 1, "limit": 2}} in ticket.routing["reasons"]
         assert kinds(ticket) == ["created"]
         assert ticket.next_deadline_at is not None  # the SLA clocks were set
 
@@ -175,7 +176,7 @@ def test_negative_response_no_rule_claims_lands_in_triage(app, walker):
         assert ticket.department.is_triage
         assert ticket.category is None and ticket.priority == "normal"
         assert ticket.routing["rule"] is None
-        assert "no rule matched → triage, normal" in ticket.routing["reasons"]
+        assert {"code": "no_rule", "params": {"department": "triage", "priority": "normal"}} in ticket.routing["reasons"]
 
 
 def test_saved_rules_route_before_the_defaults(app, walker):
