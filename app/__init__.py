@@ -42,6 +42,9 @@ def configure_settings(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+    from app.services import file_store
+
+    file_store.check_settings(app.config)
     if app.config["LOOPDESK_PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

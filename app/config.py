@@ -42,6 +42,13 @@ class Config:
         #: Long tasks that build a file (an export of a million responses takes minutes), and where files go.
         self.LOOPDESK_FILE_JOB_TIMEOUT = int(os.environ.get("LOOPDESK_FILE_JOB_TIMEOUT", "3600"))
         self.LOOPDESK_JOB_FILES = os.environ.get("LOOPDESK_JOB_FILES") or None
+        #: Where finished files wait for their download (app/services/file_store.py): "folder" (LOOPDESK_JOB_FILES,
+        #: one server or a shared mount), "database" (the app's PostgreSQL: several servers, nothing else to run)
+        #: or "s3" (an S3-compatible bucket; credentials as boto3 finds them, e.g. AWS_ACCESS_KEY_ID).
+        self.LOOPDESK_FILE_STORE = os.environ.get("LOOPDESK_FILE_STORE", "folder")
+        self.LOOPDESK_S3_BUCKET = os.environ.get("LOOPDESK_S3_BUCKET") or None
+        self.LOOPDESK_S3_PREFIX = os.environ.get("LOOPDESK_S3_PREFIX", "loopdesk/")
+        self.LOOPDESK_S3_ENDPOINT_URL = os.environ.get("LOOPDESK_S3_ENDPOINT_URL") or None
         #: Head office's time zone: admin pages that belong to no branch (the audit log) show times in it.
         self.LOOPDESK_HOME_TIMEZONE = os.environ.get("LOOPDESK_HOME_TIMEZONE", "Asia/Shanghai")
         # Behind a reverse proxy, how many X-Forwarded-* hops to trust.

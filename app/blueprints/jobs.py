@@ -7,7 +7,7 @@ from jinja2_fragments.flask import render_block
 
 from app import labels
 from app.extensions import htmx
-from app.services import job_runs
+from app.services import file_store, job_runs
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -38,7 +38,18 @@ def show(run_id: int):
 @bp.get("/<id:run_id>/download")
 @login_required
 def download(run_id: int):
+    """The finished file, from whichever store keeps it, streamed a piece at a time."""
     run = _run_or_404(run_id)
-    if not run.file_path:
+    stored = job_runs.stored_file(run)
+    if stored is None:
         abort(404)
-    return send_file(run.file_path, mimetype=run.mimetype, as_attachment=True, download_name=run.file_name)
+    store, key = stored
+    path = store.local_path(key)
+    try:
+        source = path or file_store.open_file(store, key)
+    except FileNotFoundError:
+        abort(404)
+    response = send_file(source, mimetype=run.mimetype, as_attachment=True, download_name=run.file_name)
+    if path is None and run.file_size is not None:
+        response.content_length = run.file_size
+    return response

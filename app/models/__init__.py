@@ -7,7 +7,7 @@ the whole metadata.
 """
 from app.models.audit import AuditEntry
 from app.models.branches import Branch, QrCode
-from app.models.jobs import HeldJob, JobRun, JobStatus
+from app.models.jobs import FileChunk, HeldJob, JobRun, JobStatus
 from app.models.people import Department, Role, User, user_branches, user_departments
 from app.models.notifications import Notification, OutboxEmail, OutboxSms, WebhookDelivery, WebhookEndpoint
 from app.models.responses import Answer, Response
@@ -50,7 +50,7 @@ from app.models.tickets import (
 )
 
 __all__ = [
-    "AuditEntry", "HeldJob", "JobRun", "JobStatus",
+    "AuditEntry", "FileChunk", "HeldJob", "JobRun", "JobStatus",
     "ActionStatus", "AlertEpisode", "AnswerRollup", "Fishbone", "ImprovementAction", "MonthlyAnswerRollup",
     "MonthlyOptionRollup", "MonthlyResponseRollup", "OptionRollup", "ResponseRollup", "RollupDirty",
     "Answer", "Branch", "Department", "Dimension", "PublishedVersionError", "QrCode", "Question",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -34,8 +34,11 @@ class JobRun(db.Model):
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     done: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
-    #: The finished file, under the instance folder's job_files/, and the name it downloads as.
-    file_path: Mapped[str | None] = mapped_column(String(255))
+    #: The finished file: the store that keeps it ("folder", "database", "s3": app.services.file_store),
+    #: its key there, its size, and the name it downloads as.
+    file_store: Mapped[str | None] = mapped_column(String(16))
+    file_key: Mapped[str | None] = mapped_column(String(255))
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
     file_name: Mapped[str | None] = mapped_column(String(200))
     mimetype: Mapped[str | None] = mapped_column(String(100))
     error: Mapped[str | None] = mapped_column(Text)
@@ -54,6 +57,16 @@ class JobRun(db.Model):
     @property
     def finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+
+class FileChunk(db.Model):
+    """One piece (at most 1 MiB) of a file kept in the database (LOOPDESK_FILE_STORE=database)."""
+
+    __tablename__ = "file_chunks"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class HeldJob(db.Model):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -21,6 +22,7 @@ from flask import current_app
 from app.core.clock import utcnow
 from app.extensions import db
 from app.models import JobRun, JobStatus, Role, User
+from app.services import file_store
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +50,6 @@ def file_jobs() -> FileJobs:
 
 def kinds() -> frozenset[str]:
     return frozenset(file_jobs().builders)
-
-
-def files_dir() -> str:
-    """LOOPDESK_JOB_FILES, else instance/job_files: where finished files wait for their download."""
-    path = current_app.config.get("LOOPDESK_JOB_FILES") or os.path.join(current_app.instance_path, "job_files")
-    os.makedirs(path, exist_ok=True)
-    return path
 
 
 def start(kind: str, user: User, params: dict | None = None) -> JobRun:
@@ -92,12 +87,13 @@ def build(run_id: int) -> None:
             last[0] = time.monotonic()
             db.session.commit()
 
-    path = os.path.join(files_dir(), f"{run.id}.part")
+    path = file_store.scratch_file(f"{run.id}-")
+    store = file_store.current()
     try:
         with open(path, "wb") as out:
             name, mimetype = builder(run, out, progress)
-        final = os.path.join(files_dir(), f"{run.id}-{os.path.basename(name)}")
-        os.replace(path, final)
+        key = f"run-{run.id}-{uuid.uuid4().hex}{os.path.splitext(name)[1][:10]}"
+        size = store.put(key, path)
     except Exception as error:
         log.exception("job run %s (%s) failed", run.id, run.kind)
         db.session.rollback()
@@ -107,6 +103,14 @@ def build(run_id: int) -> None:
             os.remove(path)
         return
     run.status, run.finished_at = JobStatus.DONE, utcnow()
-    run.file_path, run.file_name, run.mimetype = final, name, mimetype
+    run.file_store, run.file_key, run.file_size = store.name, key, size
+    run.file_name, run.mimetype = name, mimetype
     run.done = max(run.done, run.total)
     db.session.commit()
+
+
+def stored_file(run: JobRun) -> tuple[file_store.FileStore, str] | None:
+    """The store and key of the run's finished file, None when it has none (yet)."""
+    if run.status != JobStatus.DONE or not run.file_key:
+        return None
+    return file_store.named(run.file_store or "folder"), run.file_key
