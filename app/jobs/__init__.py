@@ -165,8 +165,9 @@ def _hand_over(limit: int) -> int:
 def job_context() -> AbstractContextManager:
     """The app context a job runs in: the caller's when run in process, the worker's in `flask jobs worker`.
 
-    The worker command runs inside the app's context, and RQ's work horse is a fork of it, so every
-    job finds the app the worker built once; a job that finds none was started outside both.
+    The worker command builds the app once and runs each job in an app context of its own (in
+    process, or in a forked work horse for bulk jobs: ``app.jobs.runner``); a job that finds none was
+    started outside both.
     """
     if has_app_context():
         return nullcontext()

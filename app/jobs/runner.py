@@ -18,9 +18,12 @@ import redis
 from flask import current_app
 from rq import Queue, Worker
 from rq.cron import CronScheduler
+from rq.defaults import DEFAULT_WORKER_TTL
+from rq.job import Job
+from rq.worker import WorkerStatus
 
 from app.extensions import db
-from app.jobs import hand_over_held
+from app.jobs import BULK, hand_over_held
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +127,48 @@ def _keep_running(create: Callable[[], _Stoppable], connection: redis.Redis, wha
 
 
 class _Worker(Worker):
-    """RQ's worker that remembers whether it was asked to stop, and reconnects as soon as we do (RQ: 60 s)."""
+    """RQ's worker that runs urgent and notify jobs in its own process, remembers whether it was asked
+    to stop, and reconnects as soon as we do (RQ: 60 s).
+
+    The app is built once, by `flask jobs worker`. A job of the urgent or notify queue runs in this
+    process (as RQ's SimpleWorker runs every job): no fork, and the database connection stays in the
+    pool (bench/worker_overhead.py: 55-70 ms per job with a fork, 11-20 ms without). A bulk job
+    (files, webhooks, re-timing) still runs in a forked work horse: an export's memory goes with it,
+    and a crash or a timeout kills the horse, not the worker. Every job gets an app context of its
+    own, so a fresh session (and ``g``); a horse first forgets the pooled connections it inherited.
+    """
 
     max_connection_wait_time = MAX_BACKOFF_SECONDS
     stop_asked = False
+
+    @staticmethod
+    def _forks(job: Job) -> bool:
+        return job.origin.endswith(f"-{BULK}")
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        if self._forks(job):
+            super().execute_job(job, queue)
+            return
+        execution = self.prepare_execution(job)
+        self.perform_job(job, queue, execution)
+        self.set_state(WorkerStatus.IDLE)
+
+    def perform_job(self, job: Job, queue: Queue, execution) -> bool:
+        with current_app.app_context():  # its own session; closed (back to the pool) when the job ends
+            return super().perform_job(job, queue, execution)
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        db.engine.dispose(close=False)  # the worker's pooled connections stay the worker's
+        super().main_work_horse(job, queue)
+
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        if self._forks(job):  # the worker beats while its horse works
+            return super().get_heartbeat_ttl(job, working_time)
+        return int(job.timeout or DEFAULT_WORKER_TTL) + 60  # no beat until the job ends (SimpleWorker's rule)
+
+    def kill_horse(self, sig=None) -> None:
+        if self.horse_pid:  # RQ's own would signal this process's group when no horse runs
+            super().kill_horse(*([sig] if sig is not None else []))
 
     def request_stop(self, signum, frame):
         self.stop_asked = True

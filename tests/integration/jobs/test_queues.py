@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import pkgutil
 import subprocess
 import sys
@@ -147,5 +148,36 @@ def test_a_webhook_burst_waits_beside_the_queue_and_a_new_complaint_goes_first(a
                 assert delivered[0] == 60 and len(receiver.requests) == 60  # the whole burst went out
                 assert processed is not None and processed < delivered[1]  # the complaint before any of it
                 assert [registry.get_rate_limited_job_count() for registry in waiting.values()] == [0, 0]
+    finally:
+        _clear(app)
+
+
+def where_am_i() -> tuple[int, int, int]:
+    """A job for the test below: its process, how many jobs its session has seen, and a query."""
+    seen = db.session.info["jobs"] = db.session.info.get("jobs", 0) + 1
+    return os.getpid(), seen, db.session.scalar(select(1))
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize(
+    "app", [{"REDIS_URL": REDIS_URL, "LOOPDESK_QUEUE": f"test-{uuid.uuid4().hex}"}], indirect=True
+)
+def test_urgent_jobs_run_in_the_worker_itself_and_bulk_ones_in_a_work_horse_each_with_a_fresh_session(app):
+    from rq.job import Job
+
+    try:
+        with app.app_context():
+            jobs = {name: [queue(name).enqueue("tests.integration.jobs.test_queues.where_am_i").id for _ in range(3)] for name in (URGENT, NOTIFY, BULK)}
+            connection = queue().connection
+        run_burst_worker(app)
+        fetched = {name: [Job.fetch(job_id, connection=connection) for job_id in ids] for name, ids in jobs.items()}
+        assert [job.get_status() for group in fetched.values() for job in group] == ["finished"] * 9, [
+            job.latest_result().exc_string for group in fetched.values() for job in group if job.latest_result()][:1]
+        ran = {name: [job.return_value() for job in group] for name, group in fetched.items()}
+        in_process = {tuple(result)[0] for name in (URGENT, NOTIFY) for result in ran[name]}
+        assert len(in_process) == 1  # one process: the worker's, no fork
+        horses = {tuple(result)[0] for result in ran[BULK]}
+        assert len(horses) == 3 and not horses & in_process  # a work horse each
+        assert all(tuple(result)[1:] == (1, 1) for results in ran.values() for result in results)
     finally:
         _clear(app)
