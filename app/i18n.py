@@ -8,10 +8,11 @@ from flask import Flask, current_app, g, request, session, url_for
 from flask_babel import format_datetime, format_timedelta, get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
-from app.core.languages import SUPPORTED_LOCALES, best_locale, pick_text
+from app.core.languages import SUPPORTED_LOCALES, best_locale, html_lang, pick_text
 from app.models.types import Texts
 
-LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}
+#: Each language in its own words (the language links show them to a reader of any language).
+LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English", "zh_Hant": "繁體中文"}
 
 
 def select_locale() -> str:
@@ -41,7 +42,9 @@ def current_locale() -> str:
     locale = get_locale()
     if locale is None:
         return current_app.config["LOOPDESK_DEFAULT_LOCALE"]
-    return "zh_Hans" if locale.language == "zh" else locale.language
+    if locale.language == "zh":  # Babel's zh_Hant is Locale("zh", script="Hant"): keep the script
+        return "zh_Hant" if locale.script == "Hant" else "zh_Hans"
+    return locale.language
 
 
 def text(texts: Texts | None) -> str:
@@ -114,6 +117,7 @@ def register_template_helpers(app: Flask) -> None:
         current_locale=current_locale,
         SUPPORTED_LOCALES=SUPPORTED_LOCALES,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
+        html_lang=html_lang,
         url_with_lang=url_with_lang,
         flag_label=flag_label,
         answer_label=answer_label,

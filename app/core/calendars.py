@@ -144,7 +144,10 @@ def _check_holiday_country(country: str, subdivision: str | None) -> None:
 #: date), so the weekend days inside a break are filled in from it (``_whole_breaks``).
 WHOLE_BREAK_COUNTRIES = frozenset({"CN"})
 #: The ``holidays`` package's language for each page locale (app.core.languages.SUPPORTED_LOCALES).
-HOLIDAY_LANGUAGES = {"zh_Hans": "zh_CN", "en": "en_US"}
+HOLIDAY_LANGUAGES = {"zh_Hans": "zh_CN", "en": "en_US", "zh_Hant": "zh_TW"}
+#: The package's other name for a language where a country has only that one (Hong Kong has its
+#: Traditional Chinese names as zh_HK, Taiwan and China as zh_TW).
+SAME_SCRIPT = {"zh_TW": "zh_HK", "zh_HK": "zh_TW"}
 #: The language of the names calendars carry (a page shows them in its own: ``public_days``).
 NAMES_LANGUAGE = "en_US"
 
@@ -153,8 +156,8 @@ NAMES_LANGUAGE = "en_US"
 def _package_language(country: str, language: str | None) -> str | None:
     """``language`` if the package has the country's names in it, else the package's default."""
     supported = holidays.country_holidays(country).supported_languages
-    for wanted in (language, NAMES_LANGUAGE):
-        if wanted in supported:
+    for wanted in (language, SAME_SCRIPT.get(language or ""), NAMES_LANGUAGE):
+        if wanted and wanted in supported:
             return wanted
     return None
 

@@ -3,20 +3,35 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-SUPPORTED_LOCALES: tuple[str, ...] = ("zh_Hans", "en")
+#: Simplified Chinese, English, and Traditional Chinese (Hong Kong / Taiwan branches), in the order
+#: the pages offer them.
+SUPPORTED_LOCALES: tuple[str, ...] = ("zh_Hans", "en", "zh_Hant")
+
+#: Chinese tags written in Traditional characters when they name no script (BCP 47 regions).
+TRADITIONAL_REGIONS = frozenset({"tw", "hk", "mo"})
+
+#: The language a text falls back to when it is missing in a locale, before any other: a Traditional
+#: Chinese reader is better served by Simplified Chinese than by English.
+CLOSEST: Mapping[str, str] = {"zh_Hant": "zh_Hans"}
 
 
 def locale_for_tag(tag: str) -> str | None:
-    """Map a browser language tag (zh-CN, zh-Hans-CN, en-GB, zh_Hans) to a supported locale.
+    """Map a browser language tag to a supported locale.
 
-    Every Chinese tag maps to Simplified Chinese: it is the only Chinese we ship.
+    zh-TW, zh-HK, zh-MO, zh-Hant and zh-Hant-* (and zh_Hant) are Traditional Chinese; any other Chinese
+    (zh, zh-CN, zh-SG, zh-Hans-HK) is Simplified; en-* is English; anything else None.
     """
-    primary = tag.replace("_", "-").split("-")[0].strip().lower()
-    if primary == "zh":
-        return "zh_Hans"
-    if primary == "en":
+    parts = [part.strip().lower() for part in tag.replace("_", "-").split("-")]
+    if parts[0] == "en":
         return "en"
-    return None
+    if parts[0] != "zh":
+        return None
+    script = next((part for part in parts[1:] if len(part) == 4), None)
+    if script == "hant":
+        return "zh_Hant"
+    if script is None and any(part in TRADITIONAL_REGIONS for part in parts[1:]):
+        return "zh_Hant"
+    return "zh_Hans"
 
 
 def best_locale(accepted: Iterable[str], default: str, supported: Sequence[str] = SUPPORTED_LOCALES) -> str:
@@ -29,12 +44,16 @@ def best_locale(accepted: Iterable[str], default: str, supported: Sequence[str] 
 
 
 def pick_text(texts: Mapping[str, str] | None, locale: str, fallbacks: Sequence[str] = SUPPORTED_LOCALES) -> str:
-    """The text in ``locale``, else in the first fallback that has one, else ''."""
+    """The text in ``locale``, else in its closest language (zh_Hant: zh_Hans), else in the first
+    fallback that has one, else ''."""
     if not texts:
         return ""
-    if texts.get(locale):
-        return texts[locale]
-    for other in fallbacks:
-        if texts.get(other):
-            return texts[other]
+    for wanted in (locale, CLOSEST.get(locale), *fallbacks):
+        if wanted and texts.get(wanted):
+            return texts[wanted]
     return next((value for value in texts.values() if value), "")
+
+
+def html_lang(locale: str) -> str:
+    """The locale as an HTML lang attribute (zh_Hans → zh-Hans)."""
+    return locale.replace("_", "-")

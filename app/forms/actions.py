@@ -138,6 +138,9 @@ class TellCustomersForm(LoopdeskForm):
         _l("Message in %(language)s", language=LANGUAGE_NAMES["zh_Hans"]), validators=[Length(max=5000)]
     )
     message_en = TextAreaField(_l("Message in %(language)s", language=LANGUAGE_NAMES["en"]), validators=[Length(max=5000)])
+    message_zh_Hant = TextAreaField(
+        _l("Message in %(language)s", language=LANGUAGE_NAMES["zh_Hant"]), validators=[Length(max=5000)]
+    )
 
     def messages(self) -> dict[str, str]:
         return {language: self[f"message_{language}"].data or "" for language in REPLY_LANGUAGES}

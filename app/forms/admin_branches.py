@@ -14,7 +14,7 @@ from wtforms.widgets import TimeInput
 
 from app.core.calendars import WEEKDAYS, WHOLE_WEEK
 from app.forms.base import LoopdeskForm, form_id
-from app.i18n import text
+from app.i18n import LANGUAGE_NAMES, text
 from app.services.branches.admin import BranchValues, CodeValues, GENERAL
 from app.services.branches.calendars import default_holiday_region, holiday_regions, split_region, subdivision_names
 
@@ -154,7 +154,8 @@ class BranchForm(LoopdeskForm):
     )
     default_language = SelectField(
         _l("Language for phones that ask for another"),
-        choices=[("", _l("The chain's default")), ("zh_Hans", "中文"), ("en", "English")],
+        choices=[SelectChoice("", _l("The chain's default")),
+                 *(SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items())],
         default="",
         validate_choice=False,  # checked with the other branch rules: branch_admin.branch_problems
         description=_l("A French or German phone at this branch gets this language (London: English)."),

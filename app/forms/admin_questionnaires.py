@@ -144,13 +144,35 @@ def _home_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["LOOPDESK_HOME_TIMEZONE"])
 
 
+#: The languages every questionnaire is written in; Traditional Chinese is a third one a version may
+#: offer (for Hong Kong and Taiwan branches): its fields show where the version offers it or has its texts.
+BASE_LOCALES = ("zh_Hans", "en")
+
+
+def editor_locales(languages, *texts: Mapping[str, str] | None) -> tuple[str, ...]:
+    """The languages whose fields the editor shows for a version offered in ``languages``."""
+    return tuple(
+        lang for lang in SUPPORTED_LOCALES
+        if lang in BASE_LOCALES or lang in (languages or ()) or any((t or {}).get(lang) for t in texts)
+    )
+
+
 def _texts(form: Form, prefix: str) -> dict[str, str]:
-    return {lang: (form[f"{prefix}_{lang}"].data or "").strip() for lang in SUPPORTED_LOCALES}
+    """The texts of the form's fields ``<prefix>_<locale>``; a language beyond the base ones only when given
+    (a form without a language's field has none)."""
+    texts = {}
+    for lang in SUPPORTED_LOCALES:
+        if f"{prefix}_{lang}" in form:
+            value = (form[f"{prefix}_{lang}"].data or "").strip()
+            if value or lang in BASE_LOCALES:
+                texts[lang] = value
+    return texts
 
 
 def _fill_texts(form: Form, prefix: str, texts: Mapping[str, str] | None) -> None:
     for lang in SUPPORTED_LOCALES:
-        form[f"{prefix}_{lang}"].data = (texts or {}).get(lang, "")
+        if f"{prefix}_{lang}" in form:
+            form[f"{prefix}_{lang}"].data = (texts or {}).get(lang, "")
 
 
 class _CodeAndNameForm(LoopdeskForm):
@@ -255,6 +277,9 @@ class VersionTextsForm(LoopdeskForm):
     intro_en = TextAreaField(_l("Introduction in English"), validators=[Length(max=1000)])
     thanks_zh_Hans = TextAreaField(_l("Thank-you text in Chinese"), validators=[Length(max=1000)])
     thanks_en = TextAreaField(_l("Thank-you text in English"), validators=[Length(max=1000)])
+    title_zh_Hant = StringField(_l("Title in Traditional Chinese"), validators=[Length(max=200)])
+    intro_zh_Hant = TextAreaField(_l("Introduction in Traditional Chinese"), validators=[Length(max=1000)])
+    thanks_zh_Hant = TextAreaField(_l("Thank-you text in Traditional Chinese"), validators=[Length(max=1000)])
 
     def validate_languages(self, field) -> None:
         if not field.data:
@@ -329,6 +354,7 @@ class OptionRowForm(Form):
     value = StringField(_l("Value"), validators=[Length(max=40)])
     label_zh_Hans = StringField(_l("Label in Chinese"), validators=[Length(max=200)])
     label_en = StringField(_l("Label in English"), validators=[Length(max=200)])
+    label_zh_Hant = StringField(_l("Label in Traditional Chinese"), validators=[Length(max=200)])
 
 
 class QuestionForm(LoopdeskForm):
@@ -349,6 +375,8 @@ class QuestionForm(LoopdeskForm):
     prompt_en = TextAreaField(_l("Question in English"), validators=[Length(max=500)])
     help_zh_Hans = StringField(_l("Help text in Chinese"), validators=[Length(max=300)])
     help_en = StringField(_l("Help text in English"), validators=[Length(max=300)])
+    prompt_zh_Hant = TextAreaField(_l("Question in Traditional Chinese"), validators=[Length(max=500)])
+    help_zh_Hant = StringField(_l("Help text in Traditional Chinese"), validators=[Length(max=300)])
     options = FieldList(FormField(OptionRowForm))
 
     #: Keys of the version's other questions (a key names one question only).
@@ -415,8 +443,8 @@ class QuestionForm(LoopdeskForm):
                 "key": question.key, "step": question.step, "type": str(question.type),
                 "required": question.required, "dimension_id": question.dimension_id or 0,
                 "options": [
-                    {"value": o.get("value", ""), "label_zh_Hans": (o.get("label") or {}).get("zh_Hans", ""),
-                     "label_en": (o.get("label") or {}).get("en", "")}
+                    {"value": o.get("value", ""),
+                     **{f"label_{lang}": (o.get("label") or {}).get(lang, "") for lang in SUPPORTED_LOCALES}}
                     for o in question.options or []
                 ],
             })

@@ -36,7 +36,7 @@ class Branch(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     #: The real-time alert of this branch (app/core/insight.BurstRule); None takes the chain's setting.
     #: The language its survey and pages speak when the phone asks for none Loopdesk has (a French
-    #: phone at London Soho): "en", "zh_Hans"; None: the chain's LOOPDESK_DEFAULT_LOCALE.
+    #: phone at London Soho): "en", "zh_Hans", "zh_Hant"; None: the chain's LOOPDESK_DEFAULT_LOCALE.
     default_language: Mapped[str | None] = mapped_column(String(8))
     #: How long the kiosk's thank-you page stays before the survey starts over; None: the chain's default.
     kiosk_restart_seconds: Mapped[int | None] = mapped_column()

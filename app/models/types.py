@@ -35,5 +35,5 @@ class UtcDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
-#: Texts in several languages, keyed by locale ("zh_Hans", "en").
+#: Texts in several languages, keyed by locale ("zh_Hans", "en", "zh_Hant").
 Texts = dict[str, str]

@@ -1,10 +1,32 @@
-from app.core.languages import best_locale, pick_text
+from app.core.languages import best_locale, locale_for_tag, pick_text
 from app.core.quality import REPEAT_DEVICE, STRAIGHT_LINING, TOO_FAST, quality_flags
 
 
-def test_any_chinese_phone_gets_simplified_chinese():
-    for tag in ("zh-CN", "zh", "zh-Hans-CN", "zh-TW"):
-        assert best_locale([tag], default="en") == "zh_Hans"
+def test_mainland_and_unmarked_chinese_phones_get_simplified_chinese():
+    for tag in ("zh-CN", "zh", "zh-Hans-CN", "zh-SG", "zh-Hans-HK", "zh-Hans-TW", "zh_Hans", "ZH-cn"):
+        assert best_locale([tag], default="en") == "zh_Hans", tag
+
+
+def test_taiwan_hong_kong_and_macau_phones_get_traditional_chinese():
+    for tag in ("zh-TW", "zh-HK", "zh-MO", "zh-Hant", "zh-Hant-TW", "zh-Hant-HK", "zh-Hant-CN", "zh_Hant", "zh-hk",
+                "zh-yue-HK"):
+        assert locale_for_tag(tag) == "zh_Hant", tag
+    assert best_locale(["zh-TW", "zh-CN"], default="en") == "zh_Hant"
+
+
+def test_a_site_offering_no_traditional_chinese_gives_a_taiwan_phone_its_next_choice():
+    assert best_locale(["zh-TW", "en"], default="zh_Hans", supported=("zh_Hans", "en")) == "en"
+    assert best_locale(["zh-TW"], default="zh_Hans", supported=("zh_Hans", "en")) == "zh_Hans"
+
+
+def test_traditional_text_missing_falls_back_to_simplified_not_english():
+    texts = {"zh_Hans": "您满意吗？", "en": "Are you satisfied?"}
+    assert pick_text(texts, "zh_Hant") == "您满意吗？"
+    assert pick_text({**texts, "zh_Hant": "您滿意嗎？"}, "zh_Hant") == "您滿意嗎？"
+    assert pick_text({"zh_Hans": "", "en": "Are you satisfied?"}, "zh_Hant") == "Are you satisfied?"
+    # an English or Simplified reader never gets the Traditional text while their own is there
+    assert pick_text({**texts, "zh_Hant": "您滿意嗎？"}, "zh_Hans") == "您满意吗？"
+    assert pick_text({"zh_Hant": "您滿意嗎？", "en": ""}, "en") == "您滿意嗎？"
 
 
 def test_first_supported_language_wins_else_the_default():

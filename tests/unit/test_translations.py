@@ -5,13 +5,17 @@ extracted (scripts/translations update) is not in it, so this test cannot see th
 """
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections import Counter
+from importlib.machinery import SourceFileLoader
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "app" / "translations"
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 PLACEHOLDER = re.compile(r"%\((\w+)\)[#0 +-]*\d*(?:\.\d+)?([diouxXeEfFgGcrsa])")
 
 
@@ -24,9 +28,10 @@ def read_catalog(path: Path):
         return read_po(f)
 
 
-def test_every_customer_string_has_a_chinese_translation():
+@pytest.mark.parametrize("locale", ["zh_Hans", "zh_Hant"])
+def test_every_customer_string_has_a_chinese_translation(locale):
     template = read_catalog(TRANSLATIONS / "messages.pot")
-    chinese = read_catalog(TRANSLATIONS / "zh_Hans" / "LC_MESSAGES" / "messages.po")
+    chinese = read_catalog(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po")
 
     problems = []
     for source in template:
@@ -52,4 +57,23 @@ def test_every_customer_string_has_a_chinese_translation():
                     f"(expected {sorted(expected.elements())}) ({where})"
                 )
 
-    assert not problems, "zh_Hans translations to fix:\n" + "\n".join(problems)
+    assert not problems, f"{locale} translations to fix:\n" + "\n".join(problems)
+
+
+def test_traditional_chinese_is_the_simplified_catalogue_converted_by_opencc():
+    """scripts/translations writes it (scripts/hant_catalogue); the committed file is what it writes."""
+    loader = SourceFileLoader("hant_catalogue", str(SCRIPTS / "hant_catalogue"))
+    spec = importlib.util.spec_from_loader("hant_catalogue", loader)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    committed = (TRANSLATIONS / "zh_Hant" / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
+    assert committed == module.hant_catalogue(), "run scripts/hant_catalogue (or scripts/translations)"
+
+
+def test_traditional_chinese_reads_as_taiwan_and_hong_kong_write():
+    hant = read_catalog(TRANSLATIONS / "zh_Hant" / "LC_MESSAGES" / "messages.po")
+    assert hant.locale_identifier == "zh_Hant"
+    assert hant.get("Thank you for your feedback!").string == "感謝您的反饋！"
+    assert hant.get("Submit").string == "提交"
+    # Taiwan's phrases, not characters only (s2twp): 设备 → 裝置, not 設備
+    assert hant.get("repeat from one device").string == "同一裝置重複提交"

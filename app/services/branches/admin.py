@@ -99,7 +99,7 @@ class BranchValues:
     open_on_public_holidays: bool = False
     #: The kiosk's thank-you page time; None: the chain's LOOPDESK_KIOSK_RESTART_SECONDS.
     kiosk_restart_seconds: int | None = None
-    #: "zh_Hans", "en"; None: the chain's LOOPDESK_DEFAULT_LOCALE.
+    #: "zh_Hans", "en", "zh_Hant"; None: the chain's LOOPDESK_DEFAULT_LOCALE.
     default_language: str | None = None
 
 

@@ -17,6 +17,7 @@ from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.core.clock import utcnow
+from app.core.languages import SUPPORTED_LOCALES
 from app.extensions import db
 from app.models import ImprovementAction, Ticket, TicketSource, User
 from app.services import audit
@@ -27,7 +28,7 @@ from app.services.improvement_actions.queries import DONE_STATUSES
 from app.services.improvement_actions import GENERAL, Refused
 
 #: The languages a customer reply is written in (a ticket's language, else the first).
-REPLY_LANGUAGES = ("zh_Hans", "en")
+REPLY_LANGUAGES = SUPPORTED_LOCALES
 
 
 def customer_can_follow(ticket: Ticket) -> bool:

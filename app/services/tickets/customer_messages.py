@@ -25,6 +25,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import inspect, select
 
+from app.core.languages import SUPPORTED_LOCALES
 from app.extensions import db
 from app.models import OutboxEmail, OutboxSms, Ticket
 from app.services import outgoing_http
@@ -37,7 +38,8 @@ PENDING = "loopdesk_customer_messages"
 SMS_BODY = 300
 #: A text message not sent within this long is not sent any more.
 SMS_WINDOW = timedelta(days=1)
-LANGUAGES = ("zh_Hans", "en")
+#: The languages a customer is written in (the ticket's, else the first).
+LANGUAGES = SUPPORTED_LOCALES
 
 
 @dataclass(frozen=True)

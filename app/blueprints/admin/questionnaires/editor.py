@@ -5,7 +5,7 @@ from flask import render_template
 
 from app.blueprints.admin.questionnaires.shared import EDITOR, messages
 from app.core.questionnaire_checks import Problem
-from app.forms.admin_questionnaires import ActionForm, DimensionsForm, RuleForm, VersionTextsForm
+from app.forms.admin_questionnaires import ActionForm, DimensionsForm, RuleForm, VersionTextsForm, editor_locales
 from app.models import QuestionnaireVersion
 from app.services.questionnaires import queries
 
@@ -16,6 +16,7 @@ def editor_context(version: QuestionnaireVersion, texts_form=None, dimensions_fo
     questions = queries.ordered_questions(version)
     grouped = messages(problems or [])
     by_id = {q.id: q for q in questions}
+    texts_form = texts_form or VersionTextsForm.of(version)
     return {
         "version": version,
         "frozen": version.is_published,
@@ -25,7 +26,12 @@ def editor_context(version: QuestionnaireVersion, texts_form=None, dimensions_fo
         "rules": version.rules,
         "rules_by_target": {q.id: [r for r in version.rules if r.target_question_id == q.id] for q in questions},
         "draft": queries.open_draft(version.questionnaire),
-        "texts_form": texts_form or VersionTextsForm.of(version),
+        "texts_form": texts_form,
+        # the languages whose texts the page shows and edits (zh_Hant where the version offers it)
+        "text_locales": editor_locales(
+            [*(version.languages or []), *(texts_form.languages.data or [])],
+            version.title, version.intro, version.thanks, *(q.prompt for q in questions),
+        ),
         "dimensions_form": dimensions_form or DimensionsForm.of(version),
         "rule_form": rule_form or RuleForm.of(questions),
         "action_form": ActionForm(formdata=None),

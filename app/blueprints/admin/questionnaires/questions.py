@@ -10,7 +10,7 @@ from jinja2_fragments.flask import render_block
 from app.blueprints.admin.questionnaires.editor import editor_context
 from app.blueprints.admin.questionnaires.shared import EDITOR, apply, child_or_404, editor_url, edits_draft
 from app.extensions import db, htmx
-from app.forms.admin_questionnaires import ActionForm, MoveForm, QuestionForm, problem_message
+from app.forms.admin_questionnaires import ActionForm, MoveForm, QuestionForm, editor_locales, problem_message
 from app.models import Question, QuestionnaireVersion
 from app.services.questionnaires import queries, questions as questionnaires_questions
 from app.services.questionnaires.refusals import Refused
@@ -20,6 +20,7 @@ def _question_page(version: QuestionnaireVersion, form: QuestionForm, question: 
     return render_template(
         "admin/questionnaires/question.html", version=version, questionnaire=version.questionnaire,
         form=form, question=question,
+        text_locales=editor_locales(version.languages, version.title, *([question.prompt, question.help] if question else [])),
     ), status
 
 
