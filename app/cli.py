@@ -92,6 +92,7 @@ def cron() -> None:
     """Run RQ's cron scheduler: enqueue the periodic sweeps (through a Redis outage too)."""
     from app.jobs import HAND_OVER_SECONDS, hand_over_held, queue, queue_of
     from app.jobs.alerts import INTERVAL_SECONDS as ALERT_INTERVAL, sweep_alerts
+    from app.jobs.files import sweep_old_files
     from app.jobs.insight import sweep_rollups
     from app.jobs.responses import sweep_unprocessed
     from app.jobs.runner import run_cron
@@ -101,7 +102,7 @@ def cron() -> None:
         raise click.ClickException("REDIS_URL is not set: use `flask jobs sweep --every 60`")
     sla_seconds = current_app.config["LOOPDESK_SLA_SWEEP_SECONDS"]
     every = [(hand_over_held, HAND_OVER_SECONDS), (sweep_unprocessed, 60), (sweep_rollups, 60),
-             (sweep_sla, sla_seconds), (sweep_alerts, ALERT_INTERVAL)]
+             (sweep_sla, sla_seconds), (sweep_alerts, ALERT_INTERVAL), (sweep_old_files, 3600)]
 
     def register(scheduler) -> None:
         for func, interval in every:
@@ -131,6 +132,7 @@ def sweep(every: int) -> None:
 
 def _sweep_once() -> None:
     from app.jobs.alerts import sweep_alerts
+    from app.jobs.files import sweep_old_files
     from app.jobs.insight import sweep_rollups
     from app.jobs.responses import sweep_unprocessed
     from app.jobs.sla import sweep_sla
@@ -151,3 +153,6 @@ def _sweep_once() -> None:
     if alerted.opened or alerted.closed:
         click.echo(f"alerts: {len(alerted.opened)} opened, {alerted.closed} closed, "
                    f"{alerted.notifications} notification(s)")
+    removed = sweep_old_files()
+    if removed:
+        click.echo(f"removed {removed} file(s) kept past LOOPDESK_JOB_FILE_DAYS")

@@ -46,6 +46,8 @@ class Config:
         #: one server or a shared mount), "database" (the app's PostgreSQL: several servers, nothing else to run)
         #: or "s3" (an S3-compatible bucket; credentials as boto3 finds them, e.g. AWS_ACCESS_KEY_ID).
         self.LOOPDESK_FILE_STORE = os.environ.get("LOOPDESK_FILE_STORE", "folder")
+        #: Days a finished file is kept for its download (an export holds customers' personal data); then removed.
+        self.LOOPDESK_JOB_FILE_DAYS = float(os.environ.get("LOOPDESK_JOB_FILE_DAYS", "7"))
         self.LOOPDESK_S3_BUCKET = os.environ.get("LOOPDESK_S3_BUCKET") or None
         self.LOOPDESK_S3_PREFIX = os.environ.get("LOOPDESK_S3_PREFIX", "loopdesk/")
         self.LOOPDESK_S3_ENDPOINT_URL = os.environ.get("LOOPDESK_S3_ENDPOINT_URL") or None

@@ -34,3 +34,10 @@ def hand_over(run: JobRun) -> None:
 def build_file(run_id: int) -> None:
     with job_context():
         job_runs.build(run_id)
+
+
+@runs_on(BULK)
+def sweep_old_files() -> int:
+    """Remove the files kept past LOOPDESK_JOB_FILE_DAYS (the cron: hourly; `flask jobs sweep`)."""
+    with job_context():
+        return job_runs.forget_old_files()

@@ -15,9 +15,11 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.core.clock import utcnow
 from app.extensions import db
@@ -107,6 +109,29 @@ def build(run_id: int) -> None:
     run.file_name, run.mimetype = name, mimetype
     run.done = max(run.done, run.total)
     db.session.commit()
+
+
+def forget_old_files(now: datetime | None = None, batch: int = 200) -> int:
+    """Remove the files finished more than LOOPDESK_JOB_FILE_DAYS ago from their store; how many.
+
+    The run stays (who built what, when) and its page says the file was removed. Safe to run twice.
+    """
+    before = (now or utcnow()) - timedelta(days=current_app.config["LOOPDESK_JOB_FILE_DAYS"])
+    removed = 0
+    while True:
+        runs = list(db.session.scalars(
+            select(JobRun).where(JobRun.status == JobStatus.DONE, JobRun.file_key.is_not(None),
+                                 JobRun.finished_at < before).order_by(JobRun.id).limit(batch)
+        ))
+        for run in runs:
+            file_store.named(run.file_store or "folder").delete(run.file_key)
+            run.file_key = None
+        db.session.commit()
+        removed += len(runs)
+        if len(runs) < batch:
+            if removed:
+                log.info("removed %d file(s) older than %s days", removed, current_app.config["LOOPDESK_JOB_FILE_DAYS"])
+            return removed
 
 
 def stored_file(run: JobRun) -> tuple[file_store.FileStore, str] | None:

@@ -162,3 +162,28 @@ def test_the_database_store_streams_a_large_file_a_piece_at_a_time(app, tmp_path
     assert (read, back.hexdigest()) == (size, digest.hexdigest())
     limit = 8 * file_store.CHUNK_BYTES
     assert put_peak < limit and read_peak < limit, (put_peak, read_peak)
+
+
+@pytest.mark.parametrize("store", ["folder", "database"])
+def test_files_are_removed_after_the_days_they_are_kept_and_the_page_says_so(store, app, client, demo):
+    from datetime import timedelta
+
+    from app.core.clock import utcnow
+    from app.jobs.files import sweep_old_files
+
+    app.config["LOOPDESK_FILE_STORE"] = store
+    old, recent = _posters(app), _posters(app)
+    with app.app_context():
+        days = app.config["LOOPDESK_JOB_FILE_DAYS"]
+        db.session.get(JobRun, old).finished_at = utcnow() - timedelta(days=days, minutes=1)
+        db.session.get(JobRun, recent).finished_at = utcnow() - timedelta(days=days - 1)
+        db.session.commit()
+        gone = job_runs.stored_file(db.session.get(JobRun, old))
+        assert sweep_old_files() == 1 and sweep_old_files() == 0
+        with pytest.raises(FileNotFoundError):
+            gone[0].chunks(gone[1])
+    login(client, "admin", demo["passwords"]["admin"])
+    assert client.get(f"/jobs/{old}/download").status_code == 404
+    page = client.get(f"/jobs/{old}").get_data(as_text=True)
+    assert "This file was removed 7 days after it was made" in page and "/download" not in page
+    assert client.get(f"/jobs/{recent}/download").data[:2] == b"PK"
