@@ -13,6 +13,7 @@ from app.extensions import db
 from app.forms.actions import (
     WHY_FIELDS,
     ActionForm,
+    AskCustomersForm,
     ConfirmForm,
     LinkTicketForm,
     StatusForm,
@@ -138,6 +139,7 @@ def _page(
     form: ActionForm | None = None,
     link_form: LinkTicketForm | None = None,
     tell_form: TellCustomersForm | None = None,
+    ask_form: AskCustomersForm | None = None,
     general: Sequence[str] = (),
     status: int = 200,
 ):
@@ -150,6 +152,10 @@ def _page(
         tell_form = TellCustomersForm(formdata=None, data={
             f"message_{language}": message for language, message in customer_replies.default_messages(action).items()
         })
+    if ask_form is None:
+        ask_form = AskCustomersForm(formdata=None, data={
+            f"message_{language}": message for language, message in customer_replies.rating_requests(action).items()
+        })
     upcoming = actions.next_status(action)
     return render_template(
         "actions/show.html",
@@ -158,6 +164,10 @@ def _page(
         status_form=StatusForm(formdata=None),
         link_form=link_form or LinkTicketForm(formdata=None),
         tell_form=tell_form,
+        ask_form=ask_form,
+        to_ask=customer_replies.customers_to_ask(action),
+        ask_languages=customer_replies.languages_to_ask(action),
+        can_ask=customer_replies.can_ask(action, now),
         confirm_form=ConfirmForm(formdata=None),
         general=general,
         upcoming=upcoming,
@@ -264,4 +274,22 @@ def tell_customers(action_id: int):
     hand_over_customer_messages()
     flash(ngettext("Told %(num)d customer: the reply is on their ticket's status page.",
                    "Told %(num)d customers: the reply is on their tickets' status pages.", len(told.tickets)))
+    return redirect(url_for(".show", action_id=action_id), 303)
+
+
+@bp.post("/<id:action_id>/ask")
+@role_required(*MANAGERS)
+def ask_customers(action_id: int):
+    """At the effect check: ask the customers told of the fix to rate the handling on their status page."""
+    action = _action_or_404(action_id)
+    form = AskCustomersForm()
+    if not form.validate():
+        return _page(action, ask_form=form, status=422)
+    try:
+        asked = customer_replies.ask_customers_to_rate(current_user, action, form.messages())
+    except Refused as refused:
+        return _refused_page(action_id, refused, ask_form=form)
+    db.session.commit()
+    hand_over_customer_messages()
+    flash(_("Customers asked to rate the handling: %(num)d.", num=len(asked.tickets)))
     return redirect(url_for(".show", action_id=action_id), 303)

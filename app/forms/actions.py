@@ -146,5 +146,9 @@ class TellCustomersForm(LoopdeskForm):
         return {language: self[f"message_{language}"].data or "" for language in REPLY_LANGUAGES}
 
 
+class AskCustomersForm(TellCustomersForm):
+    """At the effect check: one request per language to rate the handling."""
+
+
 class ConfirmForm(LoopdeskForm):
     """A button that changes something: only the CSRF token."""

@@ -210,6 +210,8 @@ class ImprovementAction(db.Model):
     check_due_on: Mapped[date | None] = mapped_column(Date)
     check_notes: Mapped[str] = mapped_column(Text, default="")
     customers_told_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: When the customers told were asked, at the effect check, to rate the handling (once per action).
+    customers_asked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

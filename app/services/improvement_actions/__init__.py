@@ -45,7 +45,7 @@ NEXT_STATUS = {ActionStatus.PLAN: ActionStatus.DO, ActionStatus.DO: ActionStatus
 FIELDS = (
     "title", "source_kind", "source_ref", "dimension_key", "category", "whys", "root_cause", "fishbone",
     "owner_id", "deadline", "resources", "expected_effect", "status", "completed_at", "check_due_on",
-    "check_notes", "customers_told_at", "branches", "tickets",
+    "check_notes", "customers_told_at", "customers_asked_at", "branches", "tickets",
 )
 GENERAL = "general"
 
