@@ -132,8 +132,51 @@ def timeline_label(entry, zone: str) -> str:
     return _("Skipped %(at)s – %(until)s: %(reasons)s", at=at, until=until, reasons=reasons)
 
 
+#: The two SLA clocks of a ticket.
+CLOCK_LABELS = {"first_response": _l("First response"), "resolution": _l("Resolution")}
+#: What a rung of the escalation ladder says (codes of app.services.sla.escalations.rung_notice).
+NOTICE_LABELS = {
+    "due_soon": _l("%(clock)s due soon"),
+    "warning_overdue": _l("%(clock)s overdue"),
+    "overdue": _l("%(clock)s overdue (level %(level)s)"),
+    "escalated": _l("Escalated (level %(level)s): %(clock)s overdue by %(time)s"),
+}
+
+
+def _minutes_span(minutes: int) -> str:
+    hours, minutes = divmod(max(int(minutes), 0), 60)
+    return _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes) if hours else _("%(minutes)d min", minutes=minutes)
+
+
+def notice_label(notice: dict) -> str:
+    """A fired rung in the reader's language, e.g. "Resolution overdue (level 1)"."""
+    template = NOTICE_LABELS.get(notice.get("code", ""))
+    clock = str(CLOCK_LABELS.get(notice.get("clock"), notice.get("clock")))
+    if template is None:
+        return f"{notice.get('code')} {clock}"
+    return str(template) % {
+        "clock": clock, "level": notice.get("level", ""), "time": _minutes_span(notice.get("overdue_minutes") or 0),
+    }
+
+
+def _escalation_line(details: dict) -> str:
+    receivers = join_list(details.get("receivers") or ()) or _("nobody")
+    return _("Escalation level %(level)s: %(notice)s. Notified: %(receivers)s",
+             level=details.get("level", ""), notice=notice_label(details.get("notice") or {}), receivers=receivers)
+
+
 def event_label(event) -> str:
-    """One line of a ticket's history."""
+    """One line of a ticket's history (an escalation's worded from its details; one written before them from its body)."""
+    details = getattr(event, "details", None) or {}
+    label = _event_label(event)
+    if event.kind == "escalation" and details.get("notice"):
+        return _escalation_line(details)
+    if "escalation_level" in details:
+        return f"{label} · {_('Escalation level %(level)s', level=details['escalation_level'])}"
+    return label
+
+
+def _event_label(event) -> str:
     kind, old, new = event.kind, event.old_value, event.new_value
     if kind == "status":
         return _("Status: %(old)s → %(new)s", old=STATUS_LABELS.get(old, old or "—"), new=STATUS_LABELS.get(new, new))

@@ -152,6 +152,9 @@ class TicketEvent(db.Model):
     old_value: Mapped[str | None] = mapped_column(String(200))
     new_value: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str | None] = mapped_column(Text)
+    #: Codes and values the line is worded from when read (an escalation's rung and receivers:
+    #: ``app.labels.event_label``); events written before it say it in ``body``, in English.
+    details: Mapped[dict | None] = mapped_column(JSON)
     #: Replies to the customer are shown on their status page; internal notes never are.
     visible_to_customer: Mapped[bool] = mapped_column(default=False)
 

@@ -38,6 +38,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
 from app.core.clock import utcnow
+from app.core.languages import SUPPORTED_LOCALES
 from app.extensions import db
 from app.models import Notification, OutboxEmail, Ticket, User, WebhookDelivery, WebhookEndpoint
 from app.services import outgoing_http
@@ -51,6 +52,11 @@ EMAIL_WINDOW = timedelta(days=2)
 
 
 # --- In-app inbox ----------------------------------------------------------------
+
+
+def locale_of(user: User) -> str:
+    """The language a notification to ``user`` is written in: theirs, else the chain's."""
+    return user.locale if user.locale in SUPPORTED_LOCALES else current_app.config["LOOPDESK_DEFAULT_LOCALE"]
 
 
 @dataclass(frozen=True)

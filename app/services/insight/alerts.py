@@ -52,7 +52,6 @@ from werkzeug.routing import BuildError
 
 from app.core import insight
 from app.core.insight import BASELINE_DAYS, RECENT_DAYS, Sample
-from app.core.languages import SUPPORTED_LOCALES
 from app.core.scoring import index_percent
 from app.extensions import db
 from app.models import AlertEpisode, AnswerRollup, Branch, Response, ResponseRollup, Role, Ticket, User
@@ -378,7 +377,7 @@ class _Notices:
         for user in receivers:
             to_responses = burst and user.role == Role.SUPERVISOR  # admins have no responses page
             link = url if to_responses or not burst else burst_dashboard_url(branch, finding)
-            with force_locale(_locale_of(user)):
+            with force_locale(notifications.locale_of(user)):
                 title, body = message(finding, branch.name, link, to_responses)
             self.messages.append(notifications.Message(user, None, NOTIFICATION_KIND, title, body))
         self.events.append({
@@ -397,10 +396,6 @@ class _Notices:
                 deliveries += notifications.publish(WEBHOOK_EVENT, event, self.now, endpoints)
             db.session.flush()
         return sent, [delivery.id for delivery in deliveries]
-
-
-def _locale_of(user: User) -> str:
-    return user.locale if user.locale in SUPPORTED_LOCALES else current_app.config["LOOPDESK_DEFAULT_LOCALE"]
 
 
 def dashboard_url(branch_id: int, finding: Finding) -> str | None:

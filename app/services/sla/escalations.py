@@ -30,14 +30,17 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from flask_babel import force_locale, gettext as _
 from sqlalchemy import Integer, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
+from app import labels
 from app.core.sla import Deadline
 from app.extensions import db
+from app.i18n import local_time
 from app.models import (
     Branch,
     Department,
@@ -59,7 +62,6 @@ log = logging.getLogger(__name__)
 
 #: Lowest first: raising a priority takes the next one.
 PRIORITY_STEPS = (Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT)
-CLOCK_NAMES = {"first_response": "First response", "resolution": "Resolution"}
 #: Ladder passes per batch: each pass goes up to a ticket's next action (which may change its
 #: ladder or scope); rungs left over are still due and fire in the next sweep.
 _MAX_PASSES = 8
@@ -284,16 +286,23 @@ class _Batch:
         """Notify the receivers whose rows this sweeper inserted; log, publish and act if it inserted the rung's."""
         ticket, rule, cycle = claim.ticket, claim.rung.rule, claim.rung.cycle
         deadline = claim.measured.clock.first_response if rule.clock == "first_response" else claim.measured.clock.resolution
-        kind, title, body = _message(ticket, claim.rung, deadline, self.now)
+        notice = rung_notice(claim.rung, deadline, self.now)
         notified = [user for user in claim.receivers if (ticket.id, rule.id, user.id, cycle) in won]
         deliver_after = self.deliver_after(ticket) if notified else self.now
-        self.messages += [notifications.Message(user, ticket.id, kind, title, body, deliver_after) for user in notified]
+        worded: dict[str, tuple[str, str]] = {}
+        for user in notified:
+            locale = notifications.locale_of(user)
+            if locale not in worded:
+                with force_locale(locale):
+                    worded[locale] = _message(ticket, notice, deadline)
+            self.messages.append(notifications.Message(user, ticket.id, notice["kind"], *worded[locale], deliver_after))
         result.notifications += len(notified)
         if (ticket.id, rule.id, 0, cycle) not in won:
             return
         result.rungs_fired += 1
-        receivers = ", ".join(user.display_name or user.username for user in claim.receivers) or "nobody"
-        self.log(ticket, "escalation", None, f"level {rule.level}", f"{title}. Notified: {receivers}")
+        receivers = [user.display_name or user.username for user in claim.receivers]
+        self.log(ticket, "escalation", None, str(rule.level), None,
+                 {"level": rule.level, "notice": notice, "receivers": receivers})
         result.actions += int(self._act(ticket, rule))
         data = notifications.ticket_data(ticket) | {
             "escalation": {"level": rule.level, "clock": rule.clock, "trigger": rule.trigger,
@@ -324,13 +333,15 @@ class _Batch:
             return True
         return False
 
-    def log(self, ticket: Ticket, kind: str, old: str | None, new: str | None, body: str) -> None:
-        self.events.append({"ticket_id": ticket.id, "at": self.now, "actor_id": None, "kind": kind,
-                            "old_value": old, "new_value": new, "body": body, "visible_to_customer": False})
+    def log(
+        self, ticket: Ticket, kind: str, old: str | None, new: str | None, body: str | None, details: dict
+    ) -> None:
+        self.events.append({"ticket_id": ticket.id, "at": self.now, "actor_id": None, "kind": kind, "old_value": old,
+                            "new_value": new, "body": body, "details": details, "visible_to_customer": False})
 
     def log_change(self, ticket: Ticket, kind: str, old: str | None, new: str | None, level: int) -> None:
         ticket.updated_at = self.now
-        self.log(ticket, kind, old, new, f"Escalation level {level}")
+        self.log(ticket, kind, old, new, None, {"escalation_level": level})
 
     def write(self) -> None:
         """The batch's ticket events and notifications, as multi-row INSERTs (after the ORM's changes)."""
@@ -352,26 +363,20 @@ def _event_name(rule: LadderRule) -> str:
     return "ticket.breached" if rule.offset_minutes <= 0 else "ticket.escalated"
 
 
-def _message(ticket: Ticket, rung: Rung, deadline: Deadline, now: datetime) -> tuple[str, str, str]:
-    """(kind, title, body) of a rung's notification."""
+def rung_notice(rung: Rung, deadline: Deadline, now: datetime) -> dict:
+    """What a fired rung says, as a code and its values (``app.labels.notice_label`` words it)."""
     rule = rung.rule
-    clock = CLOCK_NAMES.get(rule.clock, rule.clock)
     overdue = deadline.due_at is not None and now > deadline.due_at
     if rule.trigger == "warning":
-        kind, what = "sla_warning", f"{clock} overdue" if overdue else f"{clock} due soon"
-    elif rule.offset_minutes > 0:
-        kind, what = "escalation", f"escalated (level {rule.level}): {clock.lower()} overdue by {_hours(now - deadline.due_at)}"
+        kind, code = "sla_warning", "warning_overdue" if overdue else "due_soon"
     else:
-        kind, what = "escalation", f"{clock} overdue (level {rule.level})"
-    due = ""
-    if deadline.due_at is not None:
-        local = deadline.due_at.astimezone(ticket.branch.zone)
-        due = f" · due {local:%Y-%m-%d %H:%M} {local.tzname()}"
-    body = f"{ticket.subject or ticket.reference_code} · {ticket.branch.name} · {ticket.department.name}{due}"
-    return kind, f"{ticket.reference_code} · {what}", body
+        kind, code = "escalation", "escalated" if rule.offset_minutes > 0 and overdue else "overdue"
+    minutes = int((now - deadline.due_at).total_seconds() // 60) if overdue else 0
+    return {"kind": kind, "code": code, "clock": rule.clock, "level": rule.level, "overdue_minutes": minutes}
 
 
-def _hours(duration: timedelta) -> str:
-    minutes = max(int(duration.total_seconds() // 60), 0)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+def _message(ticket: Ticket, notice: dict, deadline: Deadline) -> tuple[str, str]:
+    """(title, body) of a rung's notification, in the current language (the receiver's: see ``_Batch.fire``)."""
+    due = _("due %(at)s", at=local_time(deadline.due_at, ticket.branch.timezone)) if deadline.due_at else ""
+    parts = [labels.ticket_subject(ticket) or ticket.reference_code, ticket.branch.name, ticket.department.name, due]
+    return f"{ticket.reference_code} · {labels.notice_label(notice)}", " · ".join(part for part in parts if part)
