@@ -297,3 +297,26 @@ def test_escalation_lines_and_sla_notifications_read_in_chinese(app, chinese_dem
     assert "第 1 级升级：首次响应已超时（第 1 级）。已通知：" in page
     for english in ("Escalation level", "Notified", "overdue", "due soon", "level 1"):
         assert english not in page, english
+
+
+def test_a_customers_pages_read_in_chinese_survey_steps_thanks_and_status(app, chinese_demo, walker):
+    """The pages a customer reads (their paths carry a token or a secret, so the URL map walk above skips
+    them): every survey step, the thank-you page and the status page its link opens."""
+    patterns = catalogue_patterns()
+    with app.app_context():
+        data = data_words()
+    pages = {}
+    walker.open(lang="zh_Hans")
+    pages["step 1"] = walker.page
+    for key, value in WAITING_AND_ATTITUDE:
+        walker.answer(**{key: value})
+        pages[f"after {key}"] = walker.page
+    walker.answer(comment="", contact_consent="y", contact_phone="13800138000")
+    pages["thank-you"] = walker.page
+    with app.app_context():
+        ticket = db.session.scalar(db.select(Ticket).join(Response).order_by(Response.id.desc()).limit(1))
+        link = f"/t/{ticket.reference_code}?s={ticket.customer_secret}"
+    pages["status"] = walker.client.get(link).get_data(as_text=True)
+    assert "感谢您的反馈" in pages["thank-you"] and ticket.reference_code in pages["status"]
+    problems = {where: found for where, page in pages.items() if (found := untranslated(readable_text(page, data), patterns))}
+    assert not problems, "\n".join(f"{where}: {line}" for where, found in problems.items() for line in found)
