@@ -116,3 +116,14 @@ def test_other_countries_keep_their_single_days():
     assert Note("holiday", date(2026, 4, 6), "Easter Monday") in public_days(
         "GB", date(2026, 4, 6), date(2026, 4, 6), subdivision="ENG"
     )
+
+
+def test_a_traditional_chinese_reader_gets_holiday_names_in_traditional_characters():
+    from app.core.calendars import HOLIDAY_LANGUAGES, public_holiday_name
+
+    language = HOLIDAY_LANGUAGES["zh_Hant"]
+    assert public_holiday_name("TW", date(2026, 10, 10), language) == "國慶日"
+    assert public_holiday_name("CN", date(2026, 10, 1), language) == "國慶節"
+    # Hong Kong has its names as zh_HK only: the same script is taken, not English
+    assert public_holiday_name("HK", date(2026, 7, 1), language) == "香港特別行政區成立紀念日"
+    assert public_holiday_name("GB-ENG", date(2026, 12, 25), language) == "Christmas Day"  # none in Chinese

@@ -38,6 +38,8 @@ def test_a_version_adds_traditional_chinese_and_publishing_asks_for_its_texts(ap
                          options=[("good", "好", "Good"), ("bad", "差", "Bad")])
     data.update({"prompt_zh_Hant": "服務怎麼樣？", "options-0-label_zh_Hant": "好", "options-1-label_zh_Hant": "差"})
     assert admin.post(f"{editor}/questions/{question_id}", data).status_code == 303
+    preview = admin.get(f"{editor}/preview?language=zh_Hant").get_data(as_text=True)
+    assert 'lang="zh-Hant"' in preview and "服務怎麼樣？" in preview and "到店體驗" in preview
     assert admin.publish(editor).status_code == 303
     with app.app_context():
         version = db.session.get(QuestionnaireVersion, vid)
