@@ -9,7 +9,9 @@ from app.core.clock import utcnow
 from app.extensions import db
 from app.jobs import URGENT, job_context, runs_on
 from app.jobs.notifications import deliver_due, hand_over_webhooks
+from app.models.busy import retrying_when_busy
 from app.services.insight import alerts
+from app.services.insight.alerts import EvaluateResult
 from app.services.survey import responses
 
 
@@ -20,13 +22,25 @@ def response_submitted(response_id: int, source_key: str | None = None) -> None:
 
 
 def _process(response_id: int, source_key: str | None = None) -> bool:
-    """Process one response and raise the real-time alert it completes; notify after the commit."""
-    if not responses.process_submitted(response_id, source_key):
+    """Process one response and raise the real-time alert it completes; notify after the commit.
+
+    Each transaction runs again if the database rolls it back as a deadlock (workers opening
+    tickets at once lock the same QR code and roll-up day) or as busy (SQLite).
+    """
+    def claim() -> bool:
+        done = responses.process_submitted(response_id, source_key)
         db.session.commit()
+        return done
+
+    def alert() -> EvaluateResult:
+        raised = alerts.after_response(response_id, now)
+        db.session.commit()
+        return raised
+
+    if not retrying_when_busy(claim, f"response {response_id}"):
         return False
     now = utcnow()
-    raised = alerts.after_response(response_id, now)
-    db.session.commit()
+    raised = retrying_when_busy(alert, f"alert after response {response_id}")
     hand_over_webhooks(raised.delivery_ids)
     if raised.notifications:
         deliver_due(now)
