@@ -3,8 +3,9 @@
 Production shape: gunicorn (2 workers × 4 threads, as `scripts/dev`), PostgreSQL, Redis, the workers
 `scripts/dev` starts (one `flask jobs worker --queues urgent`, BENCH_WORKERS = 2 taking urgent, notify,
 bulk) and `flask jobs cron`. 50 phones without JavaScript (threads with their own cookies and network
-address, X-Forwarded-For behind LOOPDESK_PROXY_HOPS=1) walk surveys for BENCH_SECONDS, pausing
-BENCH_THINK_SECONDS between pages; about a third score service ≤ 2 (a ticket). BENCH_BURST_AT seconds
+address: X-Forwarded-For behind LOOPDESK_PROXY_HOPS=1) walk surveys for BENCH_SECONDS, pausing
+BENCH_THINK_SECONDS between pages, each walk a new customer (cookies, address); about a third score
+service ≤ 2 (a ticket). BENCH_BURST_AT seconds
 in, BENCH_BURST_EVENTS events are published to two webhook endpoints at once and handed over as a
 sweep hands them (`hand_over_webhooks`): 2 × events deliveries to a local receiver that takes
 BENCH_RECEIVER_SECONDS per request.
@@ -176,10 +177,11 @@ class Phones:
         self.lock = threading.Lock()
 
     def run(self, number: int) -> None:
-        address = f"10.{number // 250}.{number % 250}.{random.randint(1, 250)}"
         while time.monotonic() < self.until:
             try:
-                low = self.walk(address)
+                # Each walk is another customer: another phone and address (3 walks from one address would
+                # be a burst of ballot stuffing, one ticket between them).
+                low = self.walk(f"10.{number}.{random.randint(0, 255)}.{random.randint(1, 254)}")
                 with self.lock:
                     self.walks += 1
                     self.low += low
@@ -191,7 +193,8 @@ class Phones:
 
     def walk(self, address: str) -> bool:
         session = requests.Session()
-        session.headers.update({"X-Forwarded-For": address, "Accept-Language": "zh-CN,zh;q=0.9",
+        # A phone that thinks for seconds finds its idle connection closed (gunicorn keeps it 2 s): a new one each request.
+        session.headers.update({"X-Forwarded-For": address, "Accept-Language": "zh-CN,zh;q=0.9", "Connection": "close",
                                 "User-Agent": "Mozilla/5.0 (iPhone) bench/queues_bench.py"})
         url = f"http://127.0.0.1:{PORT}/s/{random.choice(self.tokens)}"
         low = random.random() < LOW_SHARE

@@ -52,6 +52,13 @@ def _classifiers() -> tuple[dict[str, float], Callable[[str], dict]]:
     return _loaded
 
 
+def warm_up() -> None:
+    """Load the lexicons and the model now (a worker does before its first job), not inside the first
+    job's transaction, where, on a busy machine, it held the locks other workers waited for for 4–5 s."""
+    _classifiers()
+    _vader()
+
+
 @dataclass(frozen=True)
 class Weighted:
     word: str

@@ -22,6 +22,7 @@ from rq.defaults import DEFAULT_WORKER_TTL
 from rq.job import Job
 from rq.worker import WorkerStatus
 
+from app.core import sentiment
 from app.extensions import db
 from app.jobs import BULK, hand_over_held
 
@@ -192,6 +193,7 @@ def run_worker(queues: Sequence[Queue], burst: bool = False) -> None:
     dequeue strategy): the urgent queue first.
     """
     connection = queues[0].connection
+    sentiment.warm_up()  # once, before the first job (bulk jobs' horses inherit it)
     if burst:
         _hand_over_held("worker")
         _Worker(list(queues), connection=connection).work(burst=True, with_scheduler=True)
