@@ -157,6 +157,7 @@ def _page(
             f"message_{language}": message for language, message in customer_replies.rating_requests(action).items()
         })
     upcoming = actions.next_status(action)
+    to_ask = customer_replies.customers_to_ask(action)
     return render_template(
         "actions/show.html",
         action=action,
@@ -165,8 +166,8 @@ def _page(
         link_form=link_form or LinkTicketForm(formdata=None),
         tell_form=tell_form,
         ask_form=ask_form,
-        to_ask=customer_replies.customers_to_ask(action),
-        ask_languages=customer_replies.languages_to_ask(action),
+        to_ask=to_ask,
+        ask_languages=customer_replies.languages_of(to_ask),
         can_ask=customer_replies.can_ask(action, now),
         confirm_form=ConfirmForm(formdata=None),
         general=general,

@@ -7,8 +7,13 @@ from babel.support import Translations
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms.i18n import messages_path
+from wtforms.widgets import ListWidget
 
 from app.core.ids import id_or_zero
+
+
+#: The widget of a list of checkboxes (a SelectMultipleField with CheckboxInput options), labels after the boxes.
+CHECKBOXES = ListWidget(prefix_label=False)
 
 
 @lru_cache(maxsize=8)

@@ -5,9 +5,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput
 
-from app.forms.base import LoopdeskForm, form_id
+from app.forms.base import CHECKBOXES, LoopdeskForm, form_id
 from app.i18n import LANGUAGE_NAMES
 from app.services.insight.filters import InsightFilter, MAX_DATE, MIN_DATE
 
@@ -32,7 +32,7 @@ class ExportForm(LoopdeskForm):
     branch_ids = SelectMultipleField(
         _l("Branches (none ticked: all of yours)"),
         coerce=form_id,
-        widget=ListWidget(prefix_label=False),
+        widget=CHECKBOXES,
         option_widget=CheckboxInput(),
     )
     region = SelectField(_l("Region"), default="")

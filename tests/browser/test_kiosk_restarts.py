@@ -36,6 +36,19 @@ def _kiosk(live_server) -> str:
         return qr.token
 
 
+def _to_thanks(page, live_server, token: str) -> None:
+    """A customer answers the kiosk's survey and leaves a phone number: the thank-you page with their code."""
+    page.goto(f"{live_server.url}/s/{token}")
+    walk_the_survey(page, lambda name: None)
+    expect(page.locator(".reference")).to_be_visible()
+
+
+def _starts_over(page, token: str) -> None:
+    """The kiosk is back at the first step for the next customer, by itself, within the restart time."""
+    page.wait_for_url(re.compile(rf"/s/{token}$"), timeout=(RESTART_SECONDS + 5) * 1000)
+    expect(page.locator("#survey-step progress[value='1']")).to_be_attached()
+
+
 def _countdown(page) -> int:
     return int(page.locator("[data-countdown]").inner_text())
 
@@ -46,9 +59,7 @@ def test_with_javascript_the_kiosk_counts_down_gives_more_time_and_starts_over(b
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:
-        page.goto(f"{live_server.url}/s/{token}")
-        walk_the_survey(page, lambda name: None)
-        expect(page.locator(".reference")).to_be_visible()
+        _to_thanks(page, live_server, token)
         failing = [v for v in axe_violations(page) if v["impact"] in FAILING_IMPACTS]
         assert failing == [], failing
         assert page.locator("meta[http-equiv=refresh]").count() == 0  # the refresh stays text while JS runs
@@ -61,11 +72,8 @@ def test_with_javascript_the_kiosk_counts_down_gives_more_time_and_starts_over(b
         time.sleep(RESTART_SECONDS + 1.5)
         assert page.url.endswith("/thanks") and _countdown(page) > 60  # still this customer's page
 
-        page.goto(f"{live_server.url}/s/{token}")  # the next customer, who takes no extra time
-        walk_the_survey(page, lambda name: None)
-        expect(page.locator(".reference")).to_be_visible()
-        page.wait_for_url(re.compile(rf"/s/{token}$"), timeout=(RESTART_SECONDS + 5) * 1000)
-        expect(page.locator("#survey-step progress[value='1']")).to_be_attached()
+        _to_thanks(page, live_server, token)  # the next customer, who takes no extra time
+        _starts_over(page, token)
     finally:
         context.close()
 
@@ -76,11 +84,8 @@ def test_without_javascript_the_kiosk_still_starts_over(browser: Browser, live_s
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:
-        page.goto(f"{live_server.url}/s/{token}")
-        walk_the_survey(page, lambda name: None)
-        expect(page.locator(".reference")).to_be_visible()
+        _to_thanks(page, live_server, token)
         expect(page.get_by_role("button", name="I need more time")).to_be_hidden()  # it needs the script
-        page.wait_for_url(re.compile(rf"/s/{token}$"), timeout=(RESTART_SECONDS + 5) * 1000)
-        expect(page.locator("#survey-step progress[value='1']")).to_be_attached()
+        _starts_over(page, token)
     finally:
         context.close()

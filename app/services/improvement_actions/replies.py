@@ -11,7 +11,7 @@ Like every operation it flushes and leaves the commit to the caller; a refusal i
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,17 +45,22 @@ def reply_language(ticket: Ticket) -> str:
     return ticket.language if ticket.language in REPLY_LANGUAGES else REPLY_LANGUAGES[0]
 
 
-def default_messages(action: ImprovementAction) -> dict[str, str]:
-    """The suggested reply in each language (the user edits it before sending)."""
+def _in_each_language(write: Callable[[], str]) -> dict[str, str]:
+    """``write()`` in each reply language: a suggested message the user edits before sending."""
     messages = {}
     for language in REPLY_LANGUAGES:
         with force_locale(language):
-            messages[language] = _(
-                "Thank you for your feedback. Following it we made an improvement: %(title)s. "
-                "It is in place now; we hope you notice the difference on your next visit.",
-                title=action.title,
-            )
+            messages[language] = write()
     return messages
+
+
+def default_messages(action: ImprovementAction) -> dict[str, str]:
+    """The suggested reply in each language (the user edits it before sending)."""
+    return _in_each_language(lambda: _(
+        "Thank you for your feedback. Following it we made an improvement: %(title)s. "
+        "It is in place now; we hope you notice the difference on your next visit.",
+        title=action.title,
+    ))
 
 
 @dataclass(frozen=True)
@@ -63,9 +68,14 @@ class Told:
     tickets: list[Ticket]
 
 
-def languages_needed(action: ImprovementAction) -> list[str]:
-    needed = {reply_language(t) for t in action.tickets if customer_can_follow(t)}
+def languages_of(tickets: Iterable[Ticket]) -> list[str]:
+    """The languages these tickets' customers read replies in, in the order of REPLY_LANGUAGES."""
+    needed = {reply_language(t) for t in tickets}
     return [language for language in REPLY_LANGUAGES if language in needed]
+
+
+def languages_needed(action: ImprovementAction) -> list[str]:
+    return languages_of(t for t in action.tickets if customer_can_follow(t))
 
 
 def tell_customers(
@@ -109,20 +119,11 @@ def can_ask(action: ImprovementAction, now: datetime | None = None) -> bool:
 
 def rating_requests(action: ImprovementAction) -> dict[str, str]:
     """The suggested request in each language (the user edits it before sending)."""
-    messages = {}
-    for language in REPLY_LANGUAGES:
-        with force_locale(language):
-            messages[language] = _(
-                "About a month ago we told you about the improvement we made following your feedback: %(title)s. "
-                "How did we handle your feedback? Please rate it on your feedback's page.",
-                title=action.title,
-            )
-    return messages
-
-
-def languages_to_ask(action: ImprovementAction) -> list[str]:
-    needed = {reply_language(t) for t in customers_to_ask(action)}
-    return [language for language in REPLY_LANGUAGES if language in needed]
+    return _in_each_language(lambda: _(
+        "About a month ago we told you about the improvement we made following your feedback: %(title)s. "
+        "How did we handle your feedback? Please rate it on your feedback's page.",
+        title=action.title,
+    ))
 
 
 def ask_customers_to_rate(
@@ -160,7 +161,7 @@ def _reply_once(
     action's ``claim`` column with a conditional UPDATE (a second click or a second worker sends nothing)."""
     problems: dict[str, object] = {}
     bodies = {}
-    for language in [language for language in REPLY_LANGUAGES if language in {reply_language(t) for t in tickets}]:
+    for language in languages_of(tickets):
         body = (messages.get(language) or "").strip()
         if not body:
             problems[f"message_{language}"] = _l("Write the message first.")

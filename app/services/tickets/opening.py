@@ -132,8 +132,8 @@ def _subject(routed: routing.RoutedResponse, plan: SurveyPlan) -> tuple[str, lis
     """What the ticket is about: the customer's own words (stored as written), else the parts it is worded from
     when read (``app.labels.ticket_subject``): the labels of the options they ticked, else their low scores."""
     for _key, answer in routed.texts:
-        words = " ".join(answer.split())
-        return (words if len(words) <= SUBJECT_WORDS else words[:SUBJECT_WORDS - 1] + "…"), []
+        if words := " ".join(answer.split()):
+            return (words if len(words) <= SUBJECT_WORDS else words[:SUBJECT_WORDS - 1] + "…"), []
     parts = []
     for question in plan.questions:
         answer = routed.answers.get(question.key)

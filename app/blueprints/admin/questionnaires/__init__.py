@@ -16,7 +16,7 @@ from flask import Blueprint
 
 from app.blueprints.admin.questionnaires import questionnaire, questions, skip_rules, versions
 from app.core.languages import SUPPORTED_LOCALES
-from app.forms.admin_questionnaires import ACTION_LABELS, OPERATOR_LABELS, STATUS_LABELS, TYPE_LABELS
+from app.forms.admin_questionnaires.words import ACTION_LABELS, OPERATOR_LABELS, STATUS_LABELS, TYPE_LABELS
 from app.i18n import LANGUAGE_NAMES
 
 bp = Blueprint("questionnaires", __name__, url_prefix="/questionnaires")

@@ -5,7 +5,9 @@ from flask import render_template
 
 from app.blueprints.admin.questionnaires.shared import EDITOR, messages
 from app.core.questionnaire_checks import Problem
-from app.forms.admin_questionnaires import ActionForm, DimensionsForm, RuleForm, VersionTextsForm, editor_locales
+from app.forms.admin_questionnaires import ActionForm
+from app.forms.admin_questionnaires.texts import editor_locales
+from app.forms.admin_questionnaires.version import DimensionsForm, RuleForm, VersionTextsForm
 from app.models import QuestionnaireVersion
 from app.services.questionnaires import queries
 

@@ -16,8 +16,8 @@ from app.blueprints.admin.questionnaires.shared import (
 )
 from app.core.clock import utcnow
 from app.extensions import db
-from app.forms.admin_questionnaires import (
-    ActionForm,
+from app.forms.admin_questionnaires import ActionForm
+from app.forms.admin_questionnaires.questionnaire import (
     CopyQuestionnaireForm,
     NewQuestionnaireForm,
     SettingsForm,

@@ -10,7 +10,10 @@ from jinja2_fragments.flask import render_block
 from app.blueprints.admin.questionnaires.editor import editor_context
 from app.blueprints.admin.questionnaires.shared import EDITOR, apply, child_or_404, editor_url, edits_draft
 from app.extensions import db, htmx
-from app.forms.admin_questionnaires import ActionForm, MoveForm, QuestionForm, editor_locales, problem_message
+from app.forms.admin_questionnaires import ActionForm, MoveForm
+from app.forms.admin_questionnaires.texts import editor_locales
+from app.forms.admin_questionnaires.version import QuestionForm
+from app.forms.admin_questionnaires.words import problem_message
 from app.models import Question, QuestionnaireVersion
 from app.services.questionnaires import queries, questions as questionnaires_questions
 from app.services.questionnaires.refusals import Refused

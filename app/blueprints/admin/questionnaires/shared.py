@@ -11,7 +11,7 @@ from flask_htmx import make_response as htmx_response
 
 from app.core.questionnaire_checks import Problem
 from app.extensions import db, htmx
-from app.forms.admin_questionnaires import add_problems, problem_message
+from app.forms.admin_questionnaires.words import add_problems, problem_message
 from app.models import PublishedVersionError, Questionnaire, QuestionnaireVersion
 from app.services.questionnaires import queries
 from app.services.questionnaires.serving import CodeSwitch, Preview

@@ -8,7 +8,8 @@ from flask_login import current_user
 from app.blueprints.admin.questionnaires.editor import editor_page
 from app.blueprints.admin.questionnaires.shared import apply, child_or_404, editor_url, edits_draft
 from app.extensions import db
-from app.forms.admin_questionnaires import ActionForm, RuleForm
+from app.forms.admin_questionnaires import ActionForm
+from app.forms.admin_questionnaires.version import RuleForm
 from app.models import QuestionnaireVersion, SkipRule
 from app.services.questionnaires import queries, skip_rules
 

@@ -19,7 +19,8 @@ from app.blueprints.admin.questionnaires.shared import (
 )
 from app.core.languages import SUPPORTED_LOCALES
 from app.extensions import db, htmx
-from app.forms.admin_questionnaires import ActionForm, DimensionsForm, PreviewStepForm, VersionTextsForm
+from app.forms.admin_questionnaires import ActionForm
+from app.forms.admin_questionnaires.version import DimensionsForm, PreviewStepForm, VersionTextsForm
 from app.models import QuestionnaireVersion
 from app.services.questionnaires import (
     dimensions as questionnaires_dimensions,
