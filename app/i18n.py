@@ -8,7 +8,7 @@ from flask import Flask, current_app, g, request, session, url_for
 from flask_babel import format_datetime, format_timedelta, get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
-from app.core.languages import SUPPORTED_LOCALES, best_locale, html_lang, pick_text
+from app.core.languages import SUPPORTED_LOCALES, best_locale, html_lang, offered_locales, pick_text
 from app.models.types import Texts
 
 #: Each language in its own words (the language links show them to a reader of any language).
@@ -116,6 +116,7 @@ def register_template_helpers(app: Flask) -> None:
         text=text,
         current_locale=current_locale,
         SUPPORTED_LOCALES=SUPPORTED_LOCALES,
+        offered_locales=offered_locales,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         html_lang=html_lang,
         url_with_lang=url_with_lang,

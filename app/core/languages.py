@@ -34,6 +34,14 @@ def locale_for_tag(tag: str) -> str | None:
     return "zh_Hans"
 
 
+def offered_locales(version_languages: Iterable[str] | None) -> tuple[str, ...]:
+    """The languages a survey offers its customer: the version's own (in the pages' order), or every
+    supported one before a version is known. A version written only in Simplified Chinese and English
+    does not offer 繁體中文: its questions would still be Simplified."""
+    own = set(version_languages or ())
+    return tuple(locale for locale in SUPPORTED_LOCALES if locale in own) or SUPPORTED_LOCALES
+
+
 def best_locale(accepted: Iterable[str], default: str, supported: Sequence[str] = SUPPORTED_LOCALES) -> str:
     """First supported locale among ``accepted`` (already ordered by preference)."""
     for tag in accepted:

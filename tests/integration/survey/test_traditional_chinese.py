@@ -73,3 +73,13 @@ def test_a_hong_kong_customer_is_answered_in_traditional_chinese_to_the_end(app,
         assert "您的反饋" in email.subject and "在這裡檢視您的反饋並回覆我們" in email.body, (email.subject, email.body)
     status = client.get(f"/t/{code}?s={secret}").get_data(as_text=True)
     assert '<html lang="zh-Hant"' in status and "非常抱歉，已安排專人處理" in status
+
+
+def test_the_language_links_offer_traditional_chinese_only_where_the_version_is_written_in_it(app, demo):
+    token = demo["tokens"]["SH-PEOPLE"]
+    without = page(app.test_client(), token, MAINLAND)
+    assert 'lang="en">English</a>' in without and "繁體中文</a>" not in without
+    with app.app_context():
+        serve_traditional_chinese_at("SH-PEOPLE")
+    with_traditional = page(app.test_client(), token, MAINLAND)
+    assert 'lang="zh-Hant">繁體中文</a>' in with_traditional and 'lang="en">English</a>' in with_traditional
