@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
-from app.jobs import QUEUES
+from app.jobs import BULK, QUEUES
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def create_admin(username: str, password: str, email: str | None, display_name: 
               help="The queues it takes jobs from, all of one before any of the next.")
 def worker(burst: bool, queues: str) -> None:
     """Run an RQ worker for REDIS_URL (it waits for Redis through an outage and carries on)."""
-    from app.jobs import queue
+    from app.jobs import legacy_queue, queue
     from app.jobs.runner import run_worker
 
     if not current_app.config.get("REDIS_URL"):
@@ -84,7 +84,10 @@ def worker(burst: bool, queues: str) -> None:
     if unknown or not names:
         raise click.BadParameter(f"{', '.join(unknown) or 'none'}: the queues are {', '.join(QUEUES)}",
                                  param_hint="--queues")
-    run_worker([queue(name) for name in names], burst=burst)
+    taken = [queue(name) for name in names]
+    if BULK in names:
+        taken.append(legacy_queue())
+    run_worker(taken, burst=burst)
 
 
 @jobs_cli.command("cron")

@@ -79,6 +79,14 @@ def queue(name: str = URGENT):
     return Queue(f"{current_app.config['LOOPDESK_QUEUE']}-{name}", connection=connections[url])
 
 
+def legacy_queue():
+    """The one queue (``LOOPDESK_QUEUE``) every job went to before the queues by urgency: jobs left in
+    it by the version before an upgrade still run, after everything else (workers taking bulk read it)."""
+    from rq import Queue
+
+    return Queue(current_app.config["LOOPDESK_QUEUE"], connection=queue(BULK).connection)
+
+
 def enqueue(func: Callable[..., Any], *args: Any, timeout: int = 300) -> bool:
     """Run ``func(*args)`` in the background, on its queue (``@runs_on``; RQ stops it after ``timeout`` seconds).
 

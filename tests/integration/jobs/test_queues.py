@@ -77,6 +77,38 @@ def _clear(app) -> None:
 @pytest.mark.parametrize(
     "app", [{"REDIS_URL": REDIS_URL, "LOOPDESK_QUEUE": f"test-{uuid.uuid4().hex}"}], indirect=True
 )
+def test_a_complaint_left_in_the_single_queue_of_the_version_before_still_opens_its_ticket(app, client, demo):
+    """Upgraded while a job waited in the one queue every job went to before the queues by urgency."""
+    from app.jobs import legacy_queue
+
+    walker = SurveyWalker(client, demo["tokens"]["SH-PEOPLE"])
+    walker.open()
+    for key, value in [("product", 4), ("service", 1), ("service_problem", ["attitude"]),
+                       ("environment", 4), ("nps", 3), ("comment", "")]:
+        walker.answer(**{key: value})
+    try:
+        with app.app_context():
+            [job_id] = queue(URGENT).get_job_ids()
+            job = queue(URGENT).fetch_job(job_id)
+            queue(URGENT).remove(job_id)
+            legacy_queue().enqueue_job(job)  # where the version before put it
+            response = db.session.scalars(select(Response).order_by(Response.id.desc()).limit(1)).one()
+            assert response.submitted_at is not None and response.processed_at is None
+            response_id = response.id
+        run_burst_worker(app)
+        with app.app_context():
+            assert db.session.get(Response, response_id).processed_at is not None
+            assert legacy_queue().count == 0
+    finally:
+        _clear(app)
+        with app.app_context():
+            legacy_queue().delete(delete_jobs=True)
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize(
+    "app", [{"REDIS_URL": REDIS_URL, "LOOPDESK_QUEUE": f"test-{uuid.uuid4().hex}"}], indirect=True
+)
 def test_a_worker_takes_the_urgent_queue_first_then_notifications_then_bulk(app, demo):
     from rq.job import Job
 
