@@ -148,6 +148,22 @@ def test_a_survey_complaint_is_found_by_its_code_phone_and_words(app, client, de
     assert code in found_codes(app, "staff", "态度很差")
 
 
+
+def test_a_survey_complaint_without_words_is_found_by_its_ticked_options_in_either_language(app, client, demo):
+    from tests.conftest import SurveyWalker
+
+    walker = SurveyWalker(app.test_client(), demo["tokens"]["SH-PEOPLE"])
+    walker.open()
+    for key, value in [("product", 4), ("service", 1), ("service_problem", ["waiting"]),
+                       ("environment", 4), ("nps", 3), ("comment", "")]:
+        walker.answer(**{key: value})
+    with app.app_context():
+        ticket = db.session.scalars(select(Ticket).order_by(Ticket.id.desc()).limit(1)).one()
+        code, subject = ticket.reference_code, ticket.subject
+    assert subject == ""  # worded when read, from the ticked option
+    assert code in found_codes(app, "staff", "等待时间")
+    assert code in found_codes(app, "staff", "waiting")
+
 # --- The queue page --------------------------------------------------------------------------
 
 
