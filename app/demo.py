@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from app.core.clock import utcnow
 from app.core.reference import new_reference_code
 from app.extensions import db
-from app.models import Answer, Branch, Department, QrCode, Response, Role, Ticket, TicketStatus, User
+from app.models import Answer, Branch, Channel, Department, QrCode, Response, Role, Ticket, TicketStatus, User
 from app.services import tickets as ticket_service
 from app.services.insight import rollups
 from app.services.routing import stored
@@ -203,6 +203,7 @@ def _past_responses(rng: random.Random, branches: list[Branch], version_id: int,
             branch_id=branch.id,
             qr_code_id=branch.qr_codes[0].id,
             version_id=version_id,
+            channel=Channel.QR,
             language=language,
             device_id=_uuid(rng),
             idempotency_key=secrets.token_urlsafe(24),

@@ -23,6 +23,14 @@ STATUS_ACTIONS = {
     "closed": _l("Close"),
 }
 PRIORITY_LABELS = {"urgent": _l("Urgent"), "high": _l("High"), "normal": _l("Normal"), "low": _l("Low")}
+#: How a response reached us (app.models.Channel).
+CHANNEL_LABELS = {
+    "qr": _l("QR code"),
+    "kiosk": _l("Kiosk"),
+    "link": _l("Survey link"),
+    "api": _l("Integration (API)"),
+    "staff": _l("Entered by staff"),
+}
 #: What a long task builds, as its page's title.
 JOB_KIND_LABELS = {
     "posters_pdf": _l("All posters (one PDF)"),

@@ -118,13 +118,16 @@ def _drafts() -> dict:
 
 
 def _draft_ref(token: str, create: bool) -> dict | None:
-    """The browser's draft for this survey: the idempotency key and when it started."""
+    """The browser's draft for this survey: the idempotency key, when it started and whether the survey link
+    (not a scan) opened it."""
     drafts = _drafts()
     ref = drafts.get(token)
     if ref is None and create:
         while len(drafts) >= MAX_DRAFTS_PER_BROWSER:
             drafts.pop(next(iter(drafts)))
         ref = {"key": secrets.token_urlsafe(24), "t": int(datetime.now(timezone.utc).timestamp())}
+        if request.args.get(qr_codes.LINK_ARG) == qr_codes.LINK_VALUE:
+            ref["link"] = 1
         drafts[token] = ref
         session.permanent = True  # a phone that closes the browser can still finish later
         session.modified = True
@@ -251,8 +254,10 @@ def answer(token: str):
     if not form.validate():
         return _render("survey/step.html", "step", 422, **_step_context(entry, plan, form, step, steps))
     ref = _draft_ref(token, create=False) or {}
+    if ref.get("key") != key:
+        ref = {}
     now = datetime.now(timezone.utc)
-    started = datetime.fromtimestamp(ref["t"], timezone.utc) if ref.get("key") == key else now
+    started = datetime.fromtimestamp(ref["t"], timezone.utc) if ref else now
     data = StepInput(
         key=form.key.data,
         device_id=g.device_id,
@@ -261,6 +266,7 @@ def answer(token: str):
         step=step,
         values=form.answer_values(),
         contact=form.contact_details(),
+        channel=submitting.channel_of(entry, opened_by_link=bool(ref.get("link"))),
     )
     try:
         draft, submitted = retrying_when_busy(

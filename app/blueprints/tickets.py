@@ -34,6 +34,7 @@ def ticket_labels() -> dict:
         "status_actions": labels.STATUS_ACTIONS,
         "priority_labels": labels.PRIORITY_LABELS,
         "category_labels": labels.CATEGORY_LABELS,
+        "channel_labels": labels.CHANNEL_LABELS,
         "sla_state_labels": labels.SLA_STATE_LABELS,
         "event_label": labels.event_label,
         "ticket_subject": labels.ticket_subject,

@@ -9,6 +9,8 @@ from wtforms.widgets import CheckboxInput
 
 from app.forms.base import CHECKBOXES, LoopdeskForm, form_id
 from app.i18n import LANGUAGE_NAMES
+from app.models import Channel
+from app.labels import CHANNEL_LABELS
 from app.services.insight.filters import InsightFilter, MAX_DATE, MIN_DATE
 
 
@@ -37,6 +39,11 @@ class ExportForm(LoopdeskForm):
     )
     region = SelectField(_l("Region"), default="")
     version_id = SelectField(_l("Questionnaire version"), coerce=form_id, default=0)
+    channel = SelectField(
+        _l("Channel"),
+        choices=[SelectChoice("", _l("All channels"))] + [SelectChoice(c, label) for c, label in CHANNEL_LABELS.items()],
+        default="",
+    )
     include_flagged = BooleanField(_l("Include responses flagged for data quality"))
 
     def fill_choices(self, branches, regions, versions) -> None:
@@ -59,6 +66,7 @@ class ExportForm(LoopdeskForm):
             self.region.data = insight_filter.region
         if insight_filter.version_id in offered(self.version_id):
             self.version_id.data = insight_filter.version_id
+        self.channel.data = insight_filter.channel.value if insight_filter.channel else ""
         self.include_flagged.data = insight_filter.include_flagged
 
     def validate_date_from(self, field) -> None:
@@ -77,5 +85,6 @@ class ExportForm(LoopdeskForm):
             branch_ids=tuple(sorted(set(self.branch_ids.data or ()))),
             region=self.region.data or None,
             version_id=self.version_id.data or None,
+            channel=Channel(self.channel.data) if self.channel.data else None,
             include_flagged=bool(self.include_flagged.data),
         )

@@ -10,7 +10,7 @@ from app.models.branches import Branch, QrCode
 from app.models.jobs import FileChunk, HeldJob, JobRun, JobStatus
 from app.models.people import Department, Role, User, user_branches, user_departments
 from app.models.notifications import Notification, OutboxEmail, OutboxSms, WebhookDelivery, WebhookEndpoint
-from app.models.responses import Answer, Response
+from app.models.responses import Answer, Channel, Response
 from app.models.routing import RoutingRule
 from app.models.sla import EscalationFiring, EscalationRule, Holiday, SlaPolicy, SlaRefresh, StatusSetting
 from app.models.surveys import (
@@ -53,7 +53,7 @@ __all__ = [
     "AuditEntry", "FileChunk", "HeldJob", "JobRun", "JobStatus",
     "ActionStatus", "AlertEpisode", "AnswerRollup", "Fishbone", "ImprovementAction", "MonthlyAnswerRollup",
     "MonthlyOptionRollup", "MonthlyResponseRollup", "OptionRollup", "ResponseRollup", "RollupDirty",
-    "Answer", "Branch", "Department", "Dimension", "PublishedVersionError", "QrCode", "Question",
+    "Answer", "Branch", "Channel", "Department", "Dimension", "PublishedVersionError", "QrCode", "Question",
     "Questionnaire", "QuestionnaireVersion", "QuestionType", "Response", "Role", "RuleAction",
     "SkipRule", "User", "VersionStatus", "user_branches", "user_departments",
     "AppendOnlyError", "Category", "CustomerCode", "EscalationFiring", "EscalationRule", "Holiday", "Notification",

@@ -1,8 +1,9 @@
 """Roll-ups the dashboard reads, alert episodes and improvement actions (整改措施, PDCA).
 
 Roll-ups are per branch, questionnaire version and local day of the branch, split by ``counted``
-(False: flagged and not cleared, left out of scores by default). Jobs rebuild a (branch, day)
-from the raw rows whenever it is marked dirty, so they can always be checked against them.
+(False: flagged and not cleared, left out of scores by default) and by the responses' ``channel``.
+Jobs rebuild a (branch, day) from the raw rows whenever it is marked dirty, so they can always be
+checked against them.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from app.core.clock import utcnow
 from app.extensions import db
 from app.models.branches import Branch
 from app.models.people import User
+from app.models.responses import Channel, channel_enum
 from app.models.tickets import Ticket
 from app.models.types import UtcDateTime
 
@@ -37,6 +39,7 @@ class ResponseRollup(db.Model):
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"), primary_key=True)
     counted: Mapped[bool] = mapped_column(primary_key=True)
+    channel: Mapped[Channel] = mapped_column(channel_enum(), primary_key=True)
     responses: Mapped[int] = mapped_column(default=0)
     #: Responses that opened a ticket (negative feedback).
     negative: Mapped[int] = mapped_column(default=0)
@@ -52,6 +55,7 @@ class AnswerRollup(db.Model):
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"), primary_key=True)
     counted: Mapped[bool] = mapped_column(primary_key=True)
+    channel: Mapped[Channel] = mapped_column(channel_enum(), primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), primary_key=True)
     n: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
@@ -69,6 +73,7 @@ class OptionRollup(db.Model):
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"), primary_key=True)
     counted: Mapped[bool] = mapped_column(primary_key=True)
+    channel: Mapped[Channel] = mapped_column(channel_enum(), primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), primary_key=True)
     option: Mapped[str] = mapped_column(String(80), primary_key=True)
     customers: Mapped[int] = mapped_column(default=0)
@@ -87,6 +92,7 @@ class MonthlyResponseRollup(db.Model):
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"), primary_key=True)
     counted: Mapped[bool] = mapped_column(primary_key=True)
+    channel: Mapped[Channel] = mapped_column(channel_enum(), primary_key=True)
     responses: Mapped[int] = mapped_column(default=0)
     negative: Mapped[int] = mapped_column(default=0)
     duration_sum: Mapped[int] = mapped_column(default=0)
@@ -101,6 +107,7 @@ class MonthlyAnswerRollup(db.Model):
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"), primary_key=True)
     counted: Mapped[bool] = mapped_column(primary_key=True)
+    channel: Mapped[Channel] = mapped_column(channel_enum(), primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), primary_key=True)
     n: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
@@ -118,6 +125,7 @@ class MonthlyOptionRollup(db.Model):
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"), primary_key=True)
     counted: Mapped[bool] = mapped_column(primary_key=True)
+    channel: Mapped[Channel] = mapped_column(channel_enum(), primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), primary_key=True)
     option: Mapped[str] = mapped_column(String(80), primary_key=True)
     customers: Mapped[int] = mapped_column(default=0)

@@ -1,9 +1,10 @@
 """Responses (答卷) and their answers. A response without ``submitted_at`` is partial."""
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -14,6 +15,22 @@ from app.models.types import UtcDateTime
 
 
 QUALITY_CONFIRMED, QUALITY_CLEARED = "confirmed", "cleared"
+
+
+class Channel(enum.StrEnum):
+    """How a response reached us, decided when it starts (never changed after)."""
+
+    QR = "qr"          # a poster's QR code scanned with the customer's phone
+    KIOSK = "kiosk"    # the tablet on a counter (a kiosk QR code)
+    LINK = "link"      # the survey link sent by e-mail, SMS or put on a website (no scan)
+    API = "api"        # posted by an integration through /api/v1 (its API key says which)
+    STAFF = "staff"    # entered by staff for a customer (nothing enters one yet)
+
+
+def channel_enum() -> Enum:
+    """The column type of a channel (responses and the roll-ups): its code as text."""
+    return Enum(Channel, native_enum=False, length=16,
+                values_callable=lambda e: [m.value for m in e])
 
 
 class Response(db.Model):
@@ -29,6 +46,7 @@ class Response(db.Model):
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     qr_code_id: Mapped[int | None] = mapped_column(ForeignKey("qr_codes.id"), index=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"), index=True)
+    channel: Mapped[Channel] = mapped_column(channel_enum(), server_default=Channel.QR.value)
     language: Mapped[str] = mapped_column(String(8))
     #: Anonymous per-device cookie id: tells repeated submissions apart, identifies nobody.
     device_id: Mapped[str] = mapped_column(String(36))

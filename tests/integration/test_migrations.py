@@ -60,3 +60,31 @@ def test_the_search_text_migration_fills_existing_tickets_as_the_service_does(em
         assert dict(db.session.execute(text("SELECT id, search_text FROM tickets")).all()) == by_service
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_channel_migration_fills_existing_responses_from_their_qr_codes(empty_database_url):
+    from sqlalchemy import text
+
+    from app.demo import seed_demo
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade()
+        seed_demo(responses=30, worked_tickets=False)
+        db.session.remove()
+        downgrade(revision="7b3e9d2c4a61")
+        kiosk = db.session.execute(text("SELECT id, branch_id FROM qr_codes WHERE is_kiosk")).first()
+        ids = list(db.session.scalars(text("SELECT id FROM responses ORDER BY id")))
+        db.session.execute(text("UPDATE responses SET qr_code_id = :kiosk, branch_id = :branch WHERE id IN (:a, :b)"),
+                           {"kiosk": kiosk.id, "branch": kiosk.branch_id, "a": ids[0], "b": ids[1]})
+        db.session.execute(text("UPDATE responses SET qr_code_id = NULL WHERE id = :c"), {"c": ids[2]})
+        db.session.execute(text("DELETE FROM rollup_dirty"))
+        db.session.commit()
+        upgrade()
+        channels = dict(db.session.execute(text("SELECT id, channel FROM responses")).all())
+        assert [channels[i] for i in ids[:4]] == ["kiosk", "kiosk", "link", "qr"]
+        assert {channels[i] for i in ids[3:]} == {"qr"}  # the demo's past responses came through the entrance
+        marked = set(db.session.scalars(text("SELECT DISTINCT branch_id FROM rollup_dirty")))
+        assert kiosk.branch_id in marked  # its days are rolled up again, now split by channel
+        db.session.remove()
+        db.engine.dispose()

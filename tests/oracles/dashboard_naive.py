@@ -26,7 +26,7 @@ from app.core.insight import Grain
 from app.core.sla import SlaState
 from app.core.scoring import csat_score, mean_rating, nps_score, weak_dimensions, weighted_index
 from app.extensions import db
-from app.models import Branch, Dimension, ImprovementAction, Question, QuestionType, Response, Role, Ticket, User
+from app.models import Branch, Channel, Dimension, ImprovementAction, Question, QuestionType, Response, Role, Ticket, User
 from app.models.tickets import OPEN_STATUSES
 from app.permissions import scope_responses, scope_tickets
 from app.services.sla import board, clocks
@@ -51,6 +51,10 @@ def figures(dashboard) -> dict:
             (r.branch.id, r.responses, r.negative, r.scores.csat, r.scores.nps, r.scores.index,
              tuple(sorted(r.scores.means.items())))
             for r in dashboard.branches
+        ],
+        "channels": [
+            (str(r.channel), r.responses, r.negative, r.scores.csat, r.scores.nps, r.scores.index)
+            for r in dashboard.channels
         ],
         "key_issues": [(i.question_key, i.option, i.customers, i.share, str(i.level)) for i in dashboard.key_issues],
         "departments": [
@@ -92,7 +96,7 @@ def naive_figures(user: User, wanted: InsightFilter, grain: Grain, today: date, 
     chosen_ids = {b.id for b in chosen}
     everything = (user.role == Role.ADMIN or user.all_branches) and len(chosen) == len(visible)
 
-    # Responses: submitted, in scope, on the branch's local days, the version, flagged or not.
+    # Responses: submitted, in scope, on the branch's local days, the version, the channel, flagged or not.
     def belongs(response: Response) -> bool:
         if response.submitted_at is None or response.branch_id not in chosen_ids:
             return False
@@ -100,6 +104,8 @@ def naive_figures(user: User, wanted: InsightFilter, grain: Grain, today: date, 
         if not first <= day <= last:
             return False
         if wanted.version_id and response.version_id != wanted.version_id:
+            return False
+        if wanted.channel and response.channel != wanted.channel:
             return False
         return wanted.include_flagged or response.counts_in_scores
 
@@ -165,6 +171,13 @@ def naive_figures(user: User, wanted: InsightFilter, grain: Grain, today: date, 
                        tuple(sorted(b_means.items())), branch.name))
     league.sort(key=lambda row: (row[5] is None, -(row[5] or 0), row[7], row[0]))
 
+    # Channels: in the order of Channel, those with responses.
+    channels = []
+    for channel in Channel:
+        mine = [r for r in responses if r.channel == channel]
+        if mine:
+            channels.append((str(channel), len(mine), sum(1 for r in mine if r.id in negative_ids), *score(mine)))
+
     # Key issues: options per customer, by question key.
     customers: dict[str, int] = defaultdict(int)
     for r in responses:
@@ -180,7 +193,7 @@ def naive_figures(user: User, wanted: InsightFilter, grain: Grain, today: date, 
         for i in insight.key_issues(customers, len(responses))
     ]
 
-    # Tickets: in scope, created on head office's days, the filter's branches and version.
+    # Tickets: in scope, created on head office's days, the filter's branches, version and channel.
     home = ZoneInfo(current_app.config["LOOPDESK_HOME_TIMEZONE"])
 
     def ticket_belongs(t: Ticket) -> bool:
@@ -191,6 +204,8 @@ def naive_figures(user: User, wanted: InsightFilter, grain: Grain, today: date, 
         if wanted.region and t.branch.region != wanted.region:
             return False
         if not everything and t.branch_id not in chosen_ids:
+            return False
+        if wanted.channel and (t.response is None or t.response.channel != wanted.channel):
             return False
         return not wanted.version_id or (t.response is not None and t.response.version_id == wanted.version_id)
 
@@ -263,6 +278,7 @@ def naive_figures(user: User, wanted: InsightFilter, grain: Grain, today: date, 
         "weak": weak,
         "trend": trend,
         "branches": [row[:7] for row in league],
+        "channels": channels,
         "key_issues": issues,
         "departments": [row[:7] for row in departments],
         "categories": category_rows,

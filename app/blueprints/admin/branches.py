@@ -32,7 +32,7 @@ from app.services import job_runs
 from app.services.sla import refreshes
 from app.services.branches import admin as branch_admin
 from app.services.branches.admin import Refused
-from app.services.branches.qr_codes import poster_checks
+from app.services.branches.qr_codes import poster_checks, survey_link
 from app.services.insight.alerts import burst_rule
 from app.services.survey.entries import forget_cached_codes
 
@@ -169,6 +169,7 @@ def _branch_page(
         holiday_form=holiday_form or HolidayForm(formdata=None, prefix="holiday"),
         regions=branch_admin.regions(),
         codes=codes,
+        survey_link=survey_link,
         scans=sum(qr.scan_count for qr in codes),
         responses=sum(qr.response_count for qr in codes),
         holidays=branch_admin.holidays_from(today, branch),

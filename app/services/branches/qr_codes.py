@@ -46,6 +46,16 @@ def survey_url(token: str) -> str:
     return f"{current_app.config['LOOPDESK_BASE_URL']}/s/{token}"
 
 
+#: The survey link's mark (``survey_link``): its responses count as the link channel, a scan's as the QR code.
+LINK_ARG, LINK_VALUE = "via", "link"
+
+
+def survey_link(token: str) -> str:
+    """The survey of a QR code as a link to send or put on a website: its responses say they came by link.
+    The printed code carries the plain ``survey_url``, so every poster already out counts as a scan."""
+    return f"{survey_url(token)}?{LINK_ARG}={LINK_VALUE}"
+
+
 def only_this_machine_reaches(base_url: str) -> bool:
     """A loopback address (localhost, 127.0.0.1, ::1): a customer's phone cannot open a code carrying it."""
     host = (urlsplit(base_url).hostname or "").rstrip(".").lower()

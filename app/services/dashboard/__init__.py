@@ -24,7 +24,7 @@ the raw rows, and the tests hold the two together):
 
 This module is the package's face: the page (``build``), its targets and filter links. Beside it:
 ``selection`` (a filter resolved for one user into days and branches), ``scores`` (roll-ups summed
-in SQL and scored), ``figures`` (headline, dimensions, trend, league, key issues), ``tickets``
+in SQL and scored), ``figures`` (headline, dimensions, trend, league, channels, key issues), ``tickets``
 (per department and category), ``charts`` (the SVG charts).
 """
 from __future__ import annotations
@@ -49,6 +49,8 @@ from app.services.sla.attainment import Attainment, Tally
 from app.services.dashboard.figures import (
     branch_league,
     BranchRow,
+    channel_split,
+    ChannelRow,
     day_sums,
     DimensionRow,
     Headline,
@@ -148,6 +150,7 @@ class Dashboard:
     dimensions: list[DimensionRow]
     trend: list[TrendPoint]
     branches: list[BranchRow]
+    channels: list[ChannelRow]
     key_issues: list[IssueRow]
     departments: list[DepartmentRow]
     categories: list[CategoryRow]
@@ -167,6 +170,7 @@ def build(selection: Selection, today: date, now: datetime | None = None) -> Das
         dimensions=dimensions,
         trend=trend(selection, days),
         branches=branch_league(selection, days.context),
+        channels=channel_split(selection, days.context),
         key_issues=key_issues(selection, headline.responses),
         departments=tickets.departments,
         categories=tickets.categories,
@@ -199,6 +203,8 @@ def filter_args(selection: Selection, **extra: Any) -> dict[str, Any]:
         args["region"] = f.region
     if f.version_id:
         args["version_id"] = f.version_id
+    if f.channel:
+        args["channel"] = f.channel.value
     if f.include_flagged:
         args["include_flagged"] = "1"
     args.update({k: v for k, v in extra.items() if v is not None})

@@ -1,4 +1,5 @@
-"""The dashboard's response figures, from the roll-ups: headline, dimensions, trend, branch league, key issues."""
+"""The dashboard's response figures, from the roll-ups: headline, dimensions, trend, branch league, channels,
+key issues."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -9,7 +10,7 @@ from datetime import date, timedelta
 from app.core import insight
 from app.core.insight import IssueLevel
 from app.core.scoring import weak_dimensions
-from app.models import QuestionType
+from app.models import Channel, QuestionType
 from app.models.types import Texts
 from app.services.dashboard.scores import (
     answer_sums,
@@ -34,6 +35,8 @@ def negative_percent(negative: int, responses: int) -> float | None:
 
 @dataclass(frozen=True)
 class Headline:
+    """Responses, those that opened a ticket, and their scores: the selection's, or a part's (a row)."""
+
     responses: int
     negative: int
     scores: Scores
@@ -63,15 +66,13 @@ class TrendPoint:
 
 
 @dataclass(frozen=True)
-class BranchRow:
+class BranchRow(Headline):
     branch: BranchRef
-    responses: int
-    negative: int
-    scores: Scores
 
-    @property
-    def negative_rate(self) -> float | None:
-        return negative_percent(self.negative, self.responses)
+
+@dataclass(frozen=True)
+class ChannelRow(Headline):
+    channel: Channel
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,22 @@ def branch_league(selection: Selection, context: Context | None = None) -> list[
         for branch in selection.branches
     ]
     return sorted(rows, key=lambda r: (r.scores.index is None, -(r.scores.index or 0), r.branch.name, r.branch.id))
+
+
+def channel_split(selection: Selection, context: Context | None = None) -> list[ChannelRow]:
+    """The selection per channel the responses came through (channels without responses left out), in the
+    order of ``Channel``: the rows' responses and ratings add up to the headline's."""
+    by_channel = group_sums(answer_sums(selection, "channel"), 1)
+    context = context or context_for(q for sums in by_channel.values() for q in sums)
+    counts = {Channel(channel): (int(n or 0), int(neg or 0)) for channel, n, neg in response_sums(selection, "channel")}
+    return [
+        ChannelRow(
+            channel=channel, responses=counts[channel][0], negative=counts[channel][1],
+            scores=scores(by_channel.get(channel, {}).items(), context.questions, context.weights),
+        )
+        for channel in Channel
+        if counts.get(channel, (0, 0))[0]
+    ]
 
 
 def key_issues(selection: Selection, responses: int) -> list[IssueRow]:

@@ -34,10 +34,12 @@ from app.services.insight import rollups
 
 
 def _narrowed(query: Select, model, selection: Selection) -> Select:
-    """``query`` on a roll-up table narrowed to the selection's branches, version and counted rows."""
+    """``query`` on a roll-up table narrowed to the selection's branches, version, channel and counted rows."""
     query = query.where(model.branch_id.in_(selection.branch_ids or [-1]))
     if selection.filter.version_id:
         query = query.where(model.version_id == selection.filter.version_id)
+    if selection.filter.channel:
+        query = query.where(model.channel == selection.filter.channel)
     if not selection.filter.include_flagged:
         query = query.where(model.counted.is_(True))
     return query
@@ -75,7 +77,7 @@ KINDS = {
 
 def rollup_rows(selection: Selection, kind: str, whole_months: bool = True):
     """The selection's roll-up rows of ``kind`` as one subquery: ``period`` (the day, or the first day of
-    a whole month read from the monthly table), ``branch_id`` and the kind's columns.
+    a whole month read from the monthly table), ``branch_id``, ``channel`` and the kind's columns.
 
     With ``whole_months`` False, every day comes from the daily table (figures by day or by week).
     A month's row is exactly the sum of its days' rows (``app.services.insight.rollups``), so every
@@ -85,12 +87,16 @@ def rollup_rows(selection: Selection, kind: str, whole_months: bool = True):
     parts = []
     where = span(selection.first, selection.last, whole_months)
     if where.days:
-        query = select(daily.day.label("period"), daily.branch_id, *(getattr(daily, c) for c in columns)).where(
+        query = select(
+            daily.day.label("period"), daily.branch_id, daily.channel, *(getattr(daily, c) for c in columns)
+        ).where(
             or_(*(and_(daily.day >= a, daily.day <= b) for a, b in where.days))
         )
         parts.append(_narrowed(query, daily, selection))
     if where.months:
-        query = select(monthly.month.label("period"), monthly.branch_id, *(getattr(monthly, c) for c in columns)).where(
+        query = select(
+            monthly.month.label("period"), monthly.branch_id, monthly.channel, *(getattr(monthly, c) for c in columns)
+        ).where(
             monthly.month >= where.months[0], monthly.month <= where.months[1]
         )
         parts.append(_narrowed(query, monthly, selection))
@@ -118,7 +124,7 @@ class RatingSums:
 def answer_sums(selection: Selection, *keys: str, whole_months: bool = True) -> list[tuple]:
     """(*keys, question_id, n, total, satisfied, promoters, detractors) summed over the selection.
 
-    ``keys``: columns of ``rollup_rows`` ("period", "branch_id").
+    ``keys``: columns of ``rollup_rows`` ("period", "branch_id", "channel").
     """
     r = rollup_rows(selection, "answers", whole_months).c
     group = [*(r[k] for k in keys), r.question_id]

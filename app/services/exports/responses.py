@@ -14,6 +14,7 @@ from app.core.languages import pick_text
 from app.core.scoring import weighted_index
 from app.extensions import db
 from app.i18n import flag_label
+from app.labels import CHANNEL_LABELS
 from app.models import Answer, QuestionnaireVersion, QuestionType, Response, User
 from app.services.exports.batches import branch_facts, keyset_batches, spreadsheet_time
 from app.services.insight.filters import InsightFilter
@@ -35,6 +36,7 @@ RESPONSE_COLUMNS = (
     _l("Satisfaction index (1–5)"),
     _l("Quality flags"),
     _l("Quality review"),
+    _l("Channel"),
 )
 REVIEW_LABELS = {"confirmed": _l("flags confirmed"), "cleared": _l("flags cleared")}
 
@@ -70,6 +72,7 @@ class ResponseTable:
                 Response.branch_id,
                 Response.version_id,
                 Response.language,
+                Response.channel,
                 Response.duration_seconds,
                 Response.quality_flags,
                 Response.quality_review,
@@ -183,6 +186,7 @@ class ResponseTable:
             _index(by_dimension, version.weights if version else {}),
             "; ".join(flag_label(flag) for flag in flags),
             str(REVIEW_LABELS[response.quality_review]) if response.quality_review in REVIEW_LABELS else None,
+            str(CHANNEL_LABELS[response.channel]),
         ] + cells
 
 

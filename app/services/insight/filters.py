@@ -1,4 +1,4 @@
-"""The filter the analysis pages and the exports share: period, branches, region, version, flagged.
+"""The filter the analysis pages and the exports share: period, branches, region, version, channel, flagged.
 
 One object, so that "the responses on the dashboard" and "the responses in the export" are the
 same rows:
@@ -18,8 +18,8 @@ Rules it applies:
 - Responses: only submitted ones (a partial response is not a response yet). Flagged responses
   (data quality) are left out unless ``include_flagged``, except those a reviewer cleared: the
   same rule as ``Response.counts_in_scores`` (see ``counted_in_scores()``).
-- Tickets: the version is the one of the response the ticket came from (tickets staff opened by
-  hand have none and drop out when a version is chosen). ``include_flagged`` does not apply: a
+- Tickets: the version and the channel are those of the response the ticket came from (tickets
+  staff opened by hand have none and drop out when a version or a channel is chosen). ``include_flagged`` does not apply: a
   ticket is work done whatever the quality of the response behind it.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, Select, Text, cast, or_, select
 
 from app.core.ids import id_or_none
-from app.models import Branch, Response, Ticket, User
+from app.models import Branch, Channel, Response, Ticket, User
 from app.models.responses import QUALITY_CLEARED
 from app.permissions import scope_responses, scope_tickets
 
@@ -46,7 +46,7 @@ REGION_MAX_LENGTH = 80
 _TRUE_WORDS = frozenset({"1", "true", "on", "yes", "y"})
 
 #: The names of the query-string arguments (and of the export form's fields).
-ARG_NAMES = ("date_from", "date_to", "branch_ids", "region", "version_id", "include_flagged")
+ARG_NAMES = ("date_from", "date_to", "branch_ids", "region", "version_id", "channel", "include_flagged")
 
 
 def counted_in_scores() -> ColumnElement[bool]:
@@ -68,6 +68,8 @@ class InsightFilter:
     #: A questionnaire version (responses point at the version they answered).
     version_id: int | None = None
     include_flagged: bool = False
+    #: How the responses reached us (app.models.Channel).
+    channel: Channel | None = None
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -82,6 +84,7 @@ class InsightFilter:
             branch_ids=branch_values,
             region=args.get("region"),
             version_id=args.get("version_id"),
+            channel=args.get("channel"),
             include_flagged=args.get("include_flagged"),
         )
 
@@ -95,6 +98,7 @@ class InsightFilter:
             branch_ids=_as_list(params.get("branch_ids")),
             region=params.get("region"),
             version_id=params.get("version_id"),
+            channel=params.get("channel"),
             include_flagged=params.get("include_flagged"),
         )
 
@@ -105,11 +109,12 @@ class InsightFilter:
             "branch_ids": list(self.branch_ids),
             "region": self.region,
             "version_id": self.version_id,
+            "channel": self.channel.value if self.channel else None,
             "include_flagged": self.include_flagged,
         }
 
     @classmethod
-    def _parsed(cls, date_from, date_to, branch_ids, region, version_id, include_flagged) -> InsightFilter:
+    def _parsed(cls, date_from, date_to, branch_ids, region, version_id, channel, include_flagged) -> InsightFilter:
         first, last = _date(date_from), _date(date_to)
         if first and last and first > last:
             first, last = last, first
@@ -123,6 +128,7 @@ class InsightFilter:
             branch_ids=tuple(ids),
             region=region_text or None,
             version_id=_positive_int(version_id),
+            channel=_channel(channel),
             include_flagged=_flag(include_flagged),
         )
 
@@ -144,6 +150,8 @@ class InsightFilter:
         query = self._period_and_place(query, Response.submitted_at, Response.branch_id)
         if self.version_id:
             query = query.where(Response.version_id == self.version_id)
+        if self.channel:
+            query = query.where(Response.channel == self.channel)
         if not self.include_flagged:
             query = query.where(counted_in_scores())
         return scope_responses(query, user)
@@ -155,6 +163,8 @@ class InsightFilter:
             query = query.where(
                 Ticket.response_id.in_(select(Response.id).where(Response.version_id == self.version_id))
             )
+        if self.channel:
+            query = query.where(Ticket.response_id.in_(select(Response.id).where(Response.channel == self.channel)))
         return scope_tickets(query, user)
 
     def _period_and_place(self, query: Select, moment: ColumnElement, branch_id: ColumnElement) -> Select:
@@ -193,6 +203,13 @@ def _positive_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     return id_or_none(value.strip() if isinstance(value, str) else value)
+
+
+def _channel(value: Any) -> Channel | None:
+    try:
+        return Channel(value.strip()) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _flag(value: Any) -> bool:

@@ -115,6 +115,8 @@ def _answers_query(chosen: WordsSelection) -> Select:
     )
     if selection.filter.version_id:
         query = query.where(Response.version_id == selection.filter.version_id)
+    if selection.filter.channel:
+        query = query.where(Response.channel == selection.filter.channel)
     if not selection.filter.include_flagged:
         query = query.where(counted_in_scores())
     if chosen.language:

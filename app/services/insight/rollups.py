@@ -51,7 +51,7 @@ RATED_TYPES = (QuestionType.CSAT, QuestionType.NPS)
 CHOICE_TYPES = (QuestionType.SINGLE, QuestionType.MULTIPLE)
 ROLLUP_MODELS = (ResponseRollup, AnswerRollup, OptionRollup)
 #: Each daily table's monthly twin, with the columns that tell its rows apart beyond (month, branch,
-#: version, counted) and the columns summed.
+#: version, counted, channel) and the columns summed.
 MONTHLY = (
     (ResponseRollup, MonthlyResponseRollup, (), ("responses", "negative", "duration_sum")),
     (AnswerRollup, MonthlyAnswerRollup, ("question_id",), ("n", "total", "satisfied", "promoters", "detractors")),
@@ -120,10 +120,12 @@ def rebuild_days(branch_id: int, first: date, last: date) -> int:
 
     responses: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
     negative = exists().where(Ticket.response_id == Response.id)
-    for submitted_at, version_id, is_counted, duration, is_negative in db.session.execute(
-        select(Response.submitted_at, Response.version_id, counted, Response.duration_seconds, negative).where(in_range)
+    for submitted_at, version_id, is_counted, channel, duration, is_negative in db.session.execute(
+        select(
+            Response.submitted_at, Response.version_id, counted, Response.channel, Response.duration_seconds, negative,
+        ).where(in_range)
     ):
-        sums = responses[(day_of(submitted_at), version_id, bool(is_counted))]
+        sums = responses[(day_of(submitted_at), version_id, bool(is_counted), channel)]
         sums[0] += 1
         sums[1] += 1 if is_negative else 0
         sums[2] += duration or 0
@@ -132,15 +134,15 @@ def rebuild_days(branch_id: int, first: date, last: date) -> int:
     options: Counter[tuple] = Counter()
     answers = (
         select(
-            Response.submitted_at, Response.version_id, counted, Answer.question_id, Question.type,
+            Response.submitted_at, Response.version_id, counted, Response.channel, Answer.question_id, Question.type,
             Answer.value_int, Answer.value_choices,
         )
         .join(Answer, Answer.response_id == Response.id)
         .join(Question, Question.id == Answer.question_id)
         .where(in_range, Question.type.in_(RATED_TYPES + CHOICE_TYPES))
     )
-    for submitted_at, version_id, is_counted, question_id, kind, value, choices in db.session.execute(answers):
-        key = (day_of(submitted_at), version_id, bool(is_counted), question_id)
+    for submitted_at, version_id, is_counted, channel, question_id, kind, value, choices in db.session.execute(answers):
+        key = (day_of(submitted_at), version_id, bool(is_counted), channel, question_id)
         if kind in CHOICE_TYPES:
             for option in set(choices or ()):
                 options[key + (str(option),)] += 1
@@ -155,7 +157,7 @@ def rebuild_days(branch_id: int, first: date, last: date) -> int:
                 sums[3] += 1 if category == NpsCategory.PROMOTER else 0
                 sums[4] += 1 if category == NpsCategory.DETRACTOR else 0
 
-    common = ("day", "version_id", "counted")
+    common = ("day", "version_id", "counted", "channel")
     _insert(ResponseRollup, branch_id, [
         dict(zip(common + ("responses", "negative", "duration_sum"), key + tuple(sums)))
         for key, sums in responses.items()
@@ -179,7 +181,7 @@ def _resum_months(branch_id: int, first: date, last: date) -> None:
         after = next_month(month)
         for daily, monthly, keys, sums in MONTHLY:
             db.session.execute(delete(monthly).where(monthly.branch_id == branch_id, monthly.month == month))
-            group = [daily.version_id, daily.counted, *(getattr(daily, k) for k in keys)]
+            group = [daily.version_id, daily.counted, daily.channel, *(getattr(daily, k) for k in keys)]
             source = (
                 select(literal(month, Date), literal(branch_id), *group,
                        *(func.sum(getattr(daily, c)) for c in sums))
@@ -187,7 +189,7 @@ def _resum_months(branch_id: int, first: date, last: date) -> None:
                 .group_by(*group)
             )
             db.session.execute(insert(monthly).from_select(
-                ["month", "branch_id", "version_id", "counted", *keys, *sums], source
+                ["month", "branch_id", "version_id", "counted", "channel", *keys, *sums], source
             ))
         month = after
 

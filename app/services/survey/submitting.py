@@ -17,7 +17,7 @@ from app.core.reference import new_reference_code
 from app.core.routing import DEFAULT_SETTINGS, QuestionKind, RoutedResponse, is_negative
 from app.core.skip_logic import AnswerValue
 from app.extensions import db
-from app.models import Answer, QrCode, Response
+from app.models import Answer, Channel, QrCode, Response
 from app.models.tickets import new_customer_secret
 from app.models.responses import answer_value
 from app.models.upsert import insert_on_conflict
@@ -145,6 +145,14 @@ def plan_of(entry: SurveyEntry, draft: DraftView | None) -> SurveyPlan | None:
     return plan_for(entry.version_id) if entry.version_id else None
 
 
+def channel_of(entry: SurveyEntry, opened_by_link: bool) -> Channel:
+    """A kiosk's code is the kiosk whatever the address said; a poster's code scanned is a QR code, and the
+    same survey opened from its link (``survey_link``: e-mail, SMS, a website) is the link."""
+    if entry.is_kiosk:
+        return Channel.KIOSK
+    return Channel.LINK if opened_by_link else Channel.QR
+
+
 @dataclass(frozen=True)
 class StepInput:
     key: str
@@ -154,6 +162,8 @@ class StepInput:
     step: int
     values: dict[str, AnswerValue]
     contact: ContactDetails | None
+    #: How the survey was opened (``channel_of``): kept by the draft its first step makes.
+    channel: Channel
 
 
 def save_step(entry: SurveyEntry, plan: SurveyPlan, data: StepInput, draft: DraftView | None) -> tuple[DraftView, bool]:
@@ -201,6 +211,7 @@ def _create_draft(entry: SurveyEntry, plan: SurveyPlan, data: StepInput, now: da
             branch_id=entry.branch_id,
             qr_code_id=entry.qr_id,
             version_id=plan.version_id,
+            channel=data.channel,
             language=data.language,
             device_id=data.device_id,
             idempotency_key=data.key,

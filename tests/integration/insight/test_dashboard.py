@@ -23,6 +23,7 @@ from app.models import (
     Answer,
     Branch,
     Category,
+    Channel,
     Department,
     ImprovementAction,
     Priority,
@@ -42,6 +43,8 @@ from tests import ticket_stories
 from tests.conftest import login
 
 HISTORY_DAYS = 50
+#: How the history's responses reached us (staff entered none).
+CHANNEL_MIX = {Channel.QR: 55, Channel.KIOSK: 25, Channel.LINK: 15, Channel.API: 5}
 V2_WEIGHTS = {"product": 50, "service": 30, "environment": 20}
 COMMENTS = {"zh_Hans": ["排队太久了", "服务很好", "环境一般"], "en": ["Queue too long", "Lovely staff", "Too loud"]}
 
@@ -51,10 +54,10 @@ def _near(rng: random.Random, centre: int, low: int, high: int) -> int:
 
 
 def add_response(branch: Branch, version_id: int, submitted_at: datetime, values: dict, *, language: str = "en",
-                 flags: list[str] | None = None, review: str | None = None) -> Response:
+                 flags: list[str] | None = None, review: str | None = None, channel: Channel = Channel.QR) -> Response:
     plan = plan_for(version_id)
     response = Response(
-        branch_id=branch.id, version_id=version_id, language=language, device_id=secrets.token_hex(8),
+        branch_id=branch.id, version_id=version_id, channel=channel, language=language, device_id=secrets.token_hex(8),
         idempotency_key=secrets.token_urlsafe(24), started_at=submitted_at - timedelta(seconds=70),
         submitted_at=submitted_at, duration_seconds=70, processed_at=submitted_at, furthest_step=6,
         quality_flags=flags or [], quality_review=review,
@@ -73,6 +76,8 @@ def add_response(branch: Branch, version_id: int, submitted_at: datetime, values
 def seed_history(today: date, count: int = 260, seed: int = 11) -> dict:
     """A deterministic history of the last HISTORY_DAYS days on top of the demo; roll-ups built."""
     rng = random.Random(seed)
+    #: Channels drawn on their own, so the rest of the history stays what it was before responses had one.
+    channels = random.Random(seed + 1)
     branches = {b.code: b for b in db.session.scalars(select(Branch))}
     departments = list(db.session.scalars(select(Department).order_by(Department.id)))
     v1 = db.session.scalar(select(Response.version_id).limit(1))
@@ -99,6 +104,7 @@ def seed_history(today: date, count: int = 260, seed: int = 11) -> dict:
         made.append(add_response(
             branch, v1 if rng.random() < 0.5 else v2, local.astimezone(ZoneInfo("UTC")), values, language=language,
             flags=["too_fast"] if flagged else [], review=rng.choice([None, "confirmed", "cleared"]) if flagged else None,
+            channel=channels.choices(list(CHANNEL_MIX), weights=list(CHANNEL_MIX.values()))[0],
         ))
     # Close to midnight: a London evening is the next morning in Shanghai, a Shanghai night the UTC evening before.
     edge = today - timedelta(days=3)
@@ -182,6 +188,7 @@ FILTERS = {
     "one branch": {"branch_ids": ("LDN-SOHO",)},
     "a region": {"region": "华东 East China"},
     "the second version": {"version_id": "v2"},
+    "the kiosk": {"channel": Channel.KIOSK},
     "a day near midnight": {"day": "edge"},
     "by month": {"grain": Grain.MONTH},
     "by day over two weeks": {"grain": Grain.DAY, "days": 14},
@@ -199,6 +206,8 @@ def test_every_figure_equals_the_naive_recomputation_from_raw_rows(app, history,
         wanted["region"] = spec["region"]
     if spec.get("version_id"):
         wanted["version_id"] = history[spec["version_id"]]
+    if spec.get("channel"):
+        wanted["channel"] = spec["channel"]
     if spec.get("day"):
         wanted["date_from"] = wanted["date_to"] = history["edge"]
     if spec.get("days"):
@@ -208,6 +217,28 @@ def test_every_figure_equals_the_naive_recomputation_from_raw_rows(app, history,
     assert shown["responses"] > 0
     assert shown["csat"][1] > 0 and shown["nps"][1] > 0 and shown["index"] is not None
     assert len(shown["trend"]) >= 1 and shown["branches"]
+
+
+def test_the_channel_split_adds_up_to_the_headline(app, history):
+    with app.app_context():
+        shown = compare("admin", history["today"], include_flagged=True)
+    channels = shown["channels"]
+    assert [c[0] for c in channels] == ["qr", "kiosk", "link", "api"]
+    assert sum(c[1] for c in channels) == shown["responses"]
+    assert sum(c[2] for c in channels) == shown["negative"]
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "admin"))
+        wanted = InsightFilter(date_from=history["today"] - timedelta(days=HISTORY_DAYS + 5), date_to=history["today"],
+                               include_flagged=True)
+        selection = dashboard_selection.resolve(user, wanted, history["today"])
+        built = dashboard.build(selection, history["today"])
+        assert sum(c.scores.csat_ratings for c in built.channels) == built.headline.scores.csat_ratings
+        assert sum(c.scores.nps_answers for c in built.channels) == built.headline.scores.nps_answers
+        recount = db.session.scalar(
+            select(func.count(Response.id)).where(Response.channel == Channel.KIOSK, Response.submitted_at.is_not(None))
+        )
+        kiosk = next(c for c in built.channels if c.channel == Channel.KIOSK)
+        assert kiosk.responses == recount  # every response of the history is inside the selection
 
 
 def test_the_history_is_rich_enough_for_the_comparison_to_mean_something(app, history):

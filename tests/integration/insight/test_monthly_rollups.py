@@ -100,9 +100,9 @@ def months(app, demo):
 
 
 def _sums(model, period) -> dict:
-    """Every roll-up row of ``model`` summed per (branch, month, version, counted, question, option)."""
+    """Every roll-up row of ``model`` summed per (branch, month, version, counted, channel, question, option)."""
     columns = [c.name for c in model.__table__.columns]
-    keys = [c for c in columns if c in ("branch_id", "version_id", "counted", "question_id", "option")]
+    keys = [c for c in columns if c in ("branch_id", "version_id", "counted", "channel", "question_id", "option")]
     values = [c for c in columns if c not in keys and c not in ("day", "month")]
     found: dict = defaultdict(lambda: [0] * len(values))
     for row in db.session.execute(select(model)).scalars():

@@ -23,7 +23,7 @@ def rollup_rows() -> dict:
     def rows(model, *columns):
         return sorted(tuple(getattr(r, c) for c in columns) for r in db.session.scalars(select(model)))
 
-    key = ("day", "branch_id", "version_id", "counted")
+    key = ("day", "branch_id", "version_id", "counted", "channel")
     return {
         "responses": rows(ResponseRollup, *key, "responses", "negative", "duration_sum"),
         "answers": rows(AnswerRollup, *key, "question_id", "n", "total", "satisfied", "promoters", "detractors"),
@@ -39,7 +39,7 @@ def naive_rollup_rows() -> dict:
     opened = set(db.session.scalars(select(Ticket.response_id)))
     for r in db.session.scalars(select(Response).where(Response.submitted_at.is_not(None))):
         day = r.submitted_at.astimezone(ZoneInfo(r.branch.timezone)).date()
-        key = (day, r.branch_id, r.version_id, r.counts_in_scores)
+        key = (day, r.branch_id, r.version_id, r.counts_in_scores, r.channel)
         responses[key][0] += 1
         responses[key][1] += r.id in opened
         responses[key][2] += r.duration_seconds or 0
@@ -68,7 +68,8 @@ def test_roll_ups_equal_a_naive_count_of_the_raw_rows(app, demo):
         built = rollup_rows()
         assert built == naive_rollup_rows()
         assert len(built["responses"]) > 100 and built["options"]
-        assert {counted for *_k, counted, _n, _neg, _d in built["responses"]} == {True, False}
+        assert {counted for *_k, counted, _channel, _n, _neg, _d in built["responses"]} == {True, False}
+        assert {channel for *_k, channel, _n, _neg, _d in built["responses"]} == {"qr", "kiosk", "link", "api"}
 
 
 def test_a_submitted_survey_marks_its_branch_day_and_the_sweep_rolls_it_up(app, walker):
