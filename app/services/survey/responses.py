@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import Text, cast, func, or_, select, tuple_, update
@@ -33,30 +33,42 @@ def process_submitted(response_id: int, source_key: str | None = None) -> bool:
     Safe to run twice (a retry, the sweep): only the call that marks the row
     processed does the work. Returns whether this call did it. ``source_key`` is the keyed
     address it was submitted from (app/core/quality.source_key), for the burst rule.
+
+    Several workers process responses at once, so the rows it writes are locked in one order every
+    job follows, and no two jobs wait for each other (a deadlock, which PostgreSQL rolls back): the
+    responses (its own and the earlier ones of its burst) by id, then its QR code, its ticket, and
+    last the roll-up days it marks, in (branch, day) order.
     """
     now = utcnow()
+    response = db.session.scalar(
+        select(Response)
+        .where(Response.id == response_id, Response.submitted_at.is_not(None), Response.processed_at.is_(None))
+        .options(selectinload(Response.answers), joinedload(Response.qr_code))
+    )
+    if response is None:
+        return False
+    thresholds = QualityThresholds.from_config(current_app.config)
+    burst = _burst_of(response, source_key or response.source_key, thresholds)
+    members = [member.id for member in burst or ()]
+    db.session.execute(
+        select(Response.id).where(Response.id.in_([response.id, *members])).order_by(Response.id).with_for_update()
+    )
     claimed = db.session.execute(
         update(Response)
-        .where(Response.id == response_id, Response.submitted_at.is_not(None), Response.processed_at.is_(None))
+        .where(Response.id == response_id, Response.processed_at.is_(None))
         .values(processed_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     if not claimed:
         return False
-    response = db.session.scalar(
-        select(Response)
-        .where(Response.id == response_id)
-        .options(selectinload(Response.answers), joinedload(Response.qr_code))
-    )
-    assert response is not None and response.submitted_at is not None
+    response.processed_at = now
     if source_key:
         response.source_key = source_key
-    thresholds = QualityThresholds.from_config(current_app.config)
     flags = _flags_for(response)
-    burst = _burst_of(response, thresholds)
+    days = {(response.branch_id, rollups.local_day(response.submitted_at, response.branch.timezone))}
     if burst is not None:
         flags.append(BURST)
-        _flag_earlier(burst)
+        days |= _flag_earlier(members)
     response.quality_flags = flags
     if response.qr_code_id is not None:
         db.session.execute(
@@ -66,7 +78,8 @@ def process_submitted(response_id: int, source_key: str | None = None) -> bool:
         )
     db.session.flush()
     opening.open_from_response(response.id, now, attach_to=_same_source_ticket(response, thresholds))
-    rollups.mark_dirty(response.branch_id, rollups.local_day(response.submitted_at, response.branch.timezone))
+    for branch_id, day in sorted(days):
+        rollups.mark_dirty(branch_id, day)
     return True
 
 
@@ -84,13 +97,14 @@ def _judged(response: Response) -> bool:
     return not (response.qr_code is not None and response.qr_code.is_kiosk)
 
 
-def _burst_of(response: Response, thresholds: QualityThresholds) -> list[Response] | None:
-    """The earlier responses of the burst this one completes or continues; None when it is no burst."""
+def _burst_of(response: Response, source_key: str | None, thresholds: QualityThresholds) -> list[Response] | None:
+    """The earlier responses of the burst this one (sent from ``source_key``) completes or continues; None when
+    it is no burst."""
     if not _judged(response):
         return None
     same_address = (
-        list(db.session.scalars(_in_window(response, thresholds).where(Response.source_key == response.source_key)))
-        if response.source_key else []
+        list(db.session.scalars(_in_window(response, thresholds).where(Response.source_key == source_key)))
+        if source_key else []
     )
     same_code = (
         list(db.session.scalars(_in_window(response, thresholds).where(Response.qr_code_id == response.qr_code_id)))
@@ -104,12 +118,20 @@ def _burst_of(response: Response, thresholds: QualityThresholds) -> list[Respons
     return members
 
 
-def _flag_earlier(members: list[Response]) -> None:
-    """The burst's earlier responses are flagged too (kept, out of the scores like any flagged response)."""
+def _flag_earlier(member_ids: list[int]) -> set[tuple[int, date]]:
+    """The burst's earlier responses are flagged too (kept, out of the scores like any flagged response).
+
+    Read again under their locks (another job may have flagged them since); returns the roll-up days to mark."""
+    days = set()
+    members = db.session.scalars(
+        select(Response).where(Response.id.in_(member_ids)).options(joinedload(Response.branch))
+        .execution_options(populate_existing=True)
+    ).all()
     for member in members:
         if BURST not in (member.quality_flags or []):
             member.quality_flags = [*(member.quality_flags or []), BURST]
-            rollups.mark_dirty(member.branch_id, rollups.local_day(member.submitted_at, member.branch.timezone))
+            days.add((member.branch_id, rollups.local_day(member.submitted_at, member.branch.timezone)))
+    return days
 
 
 def _same_source_ticket(response: Response, thresholds: QualityThresholds) -> Ticket | None:
