@@ -24,6 +24,7 @@ from app.core.routing_keywords import (
     clauses_with,
     find_complaints,
     find_keywords,
+    normalise,
 )
 from app.core.skip_logic import AnswerValue, condition_holds
 
@@ -31,6 +32,9 @@ CSAT, NPS, TEXT = "csat", "nps", "text"
 
 #: Categories from the guides, in the order that breaks a last tie.
 CATEGORIES: tuple[str, ...] = ("product", "service", "communication", "environment")
+#: Categories of what people do (serve, tell) rather than of things (the dish, the room): their words
+#: are verbs and manners whose objects are things, so when one of them is the complaint it decides a tie.
+ACTION_CATEGORIES: frozenset[str] = frozenset({"service", "communication"})
 #: Most urgent first.
 PRIORITIES: tuple[str, ...] = ("urgent", "high", "normal", "low")
 TRIAGE_PRIORITY = "normal"
@@ -229,7 +233,9 @@ def categorise(
     1. The category with the most distinct keywords in the open text — in the clauses that hold a
        written complaint when there is one ("服务员很热情，可惜菜凉了" is about the food), in the whole answer
        when those clauses name none ("服务员在玩手机，叫了好几次都没人理"); a tie goes to the category
-       whose CSAT question scored lowest (≤ ``csat_at_most``), then to the one mentioned first,
+       whose CSAT question scored lowest (≤ ``csat_at_most``), then to a category of what people do
+       (``ACTION_CATEGORIES``) whose word is part of the complaint itself (菜上得特别慢, 饮料到最后都没上:
+       the complaint is the serving, the dish only its topic), then to the one mentioned first,
        then to the order of ``settings.category_keywords``.
     2. Without keywords: the dimension of the lowest CSAT ≤ ``csat_at_most`` (ties: questionnaire
        order), when that dimension is a known category.
@@ -255,9 +261,12 @@ def categorise(
         if mentioned:
             break
     if mentioned:
+        said = [normalise(hit.keyword) for hit in complaints]
         best = min(mentioned, key=lambda category: (
             -len(hits[category]),
             low_rank.get(category, len(low)),
+            category not in ACTION_CATEGORIES
+            or not any(normalise(hit.keyword) in phrase for hit in hits[category] for phrase in said),
             (hits[category][0].text_index, hits[category][0].offset),
             categories.index(category),
         ))

@@ -86,6 +86,17 @@ COMPLAINT_KEYWORDS: tuple[str, ...] = (
     "burnt", "burned", "overcooked", "raw", "tiny", "uncomfortable", "took ages", "for ages", "took forever", "never came", "lukewarm",
     "bland", "nobody came", "no one came", "blocked", "clogged",
     "asked twice", "asked three times", "had to wait", "never told", "didn't tell", "nobody told", "no one told",
+    # general vocabulary of displeasure (colloquial and 网络用语), of staff behaving badly, of faulty goods
+    "一言难尽", "不敢恭维", "无语", "离谱", "坑人", "被坑", "坑钱", "宰客", "踩雷", "踩坑", "崩溃", "奇葩",
+    "莫名其妙", "敷衍", "糊弄", "忽悠", "甩脸", "脸色", "骂人", "骂我", "吼", "冷漠", "冷冰冰", "嫌弃", "冤大头",
+    "刺客", "粗糙", "劣质", "次品", "假货", "山寨", "起毛", "蛋壳", "骨渣", "玻璃渣", "碎了", "裂了", "卡死",
+    "卡顿", "死机", "闪退", "崩了", "丢了", "失灵", "不灵", "洒得", "撒得", "漏得", "晚到", "放错", "给错",
+    "发错", "装错", "写错", "记错", "偏高", "偏少", "偏小", "偏甜", "偏淡", "偏硬",
+    "soggy", "greasy", "watery", "rubbery", "mushy", "chewy", "inedible", "flavourless", "tasteless",
+    "was dry", "were dry", "too dry", "a fly", "a bug", "bugs", "insect", "cockroach", "mould", "mold", "mildew",
+    "damp", "stain", "ripped", "worn out", "shabby", "paper thin", "smelled like", "smells like", "smelly",
+    "stank", "stink", "dismissive", "condescending", "impatient", "unhelpful", "arrogant", "unanswered",
+    "no response", "so loud", "was cold", "were cold", "arrived cold", "served cold", "gone cold",
 ) + tuple(
     # 太慢 很慢 特别慢 慢得, 是臭的: a degree word (or 是…的) makes these adjectives a complaint; 冷/热/淡/甜/辣
     # stay out (太热情, 好辣 can be praise).
@@ -94,7 +105,7 @@ COMPLAINT_KEYWORDS: tuple[str, ...] = (
                       "硬", "久", "烂", "馊", "难吃", "难喝", "难找", "麻烦", "单调", "破", "旧", "失望", "柴")
     for phrase in (
         *(degree + adjective for degree in ("太", "很", "好", "真", "特别", "非常", "超", "超级", "巨", "贼",
-                                             "有点", "有些", "比较", "挺", "极其", "也", "又", "都")),
+                                             "有点", "有些", "比较", "挺", "极其", "也", "又", "都", "偏")),
         "是" + adjective + "的", adjective + "得",
     )
 )
@@ -104,11 +115,16 @@ PRAISE_WORDS: tuple[str, ...] = (
     "满意", "好吃", "好喝", "好", "干净", "卫生", "新鲜", "热情", "专业", "耐心", "友好", "礼貌", "周到",
     "及时", "准时", "舒服", "舒适", "划算", "实惠", "清楚", "方便", "热", "烫", "满足", "合理", "正宗",
     "好用", "熟练", "值", "推荐", "脆", "嫩", "香", "入味",
+    "快", "安静", "宽敞", "隔音", "准确", "靠谱", "负责", "认真", "用心", "贴心", "麻利", "稳定", "结实",
+    "耐用", "齐全", "丰富", "精致", "地道", "喜欢", "完美", "优秀", "漂亮", "好看", "明白", "解决", "重视",
+    "保温", "感动", "棒", "赞", "给力", "合适", "刚好", "正好",
     "happy", "good", "great", "clean", "fresh", "hot", "warm", "friendly", "helpful", "worth", "satisfied",
     "pleased", "impressed", "nice", "tasty", "polite", "professional", "quick", "fast", "recommend",
 )
 #: Idioms where a negated praise word is no complaint (不好意思: "excuse me").
-PRAISE_IDIOMS: tuple[str, ...] = ("不好意思", "好不好", "不好说", "不热闹")
+PRAISE_IDIOMS: tuple[str, ...] = (
+    "不好意思", "好不好", "不好说", "不热闹", "快递", "快餐", "不快不慢", "喜欢的",
+)
 
 #: Topic words per category; a topic word need not be negative (服务员, toilet). Only the clauses
 #: that hold the complaint count when there is one ("服务员很热情，可惜菜凉了" is about the food).
@@ -128,6 +144,15 @@ CATEGORY_KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "portion", "out of stock", "hair", "expensive", "overpriced", "price", "undercooked", "coffee",
         "chicken", "fish", "sandwich", "salad", "shoes", "fell apart", "cold", "steak", "burnt", "burned",
         "overcooked", "raw",
+        # general vocabulary: food and drink, goods and what they are made of, software delivered, price
+        "菜", "食物", "食材", "口感", "饮料", "饮品", "啤酒", "酒水", "果汁", "鸡蛋", "蛋", "牛肉", "羊肉", "猪肉",
+        "排骨", "海鲜", "龙虾", "螃蟹", "蔬菜", "主食", "甜点", "雪糕", "冰淇淋", "汉堡", "薯条", "披萨", "烧烤",
+        "锅底", "汤底", "调料", "套餐", "做工", "材质", "面料", "线头", "质感", "拉链", "鞋底", "面膜", "化妆品",
+        "护肤品", "电池", "充电器", "电器", "家电", "电脑", "系统", "软件", "数据", "报表", "bug", "版本", "货",
+        "次品", "假货", "正品", "尺寸", "实物", "保温", "过敏", "费用", "利息", "利率", "冤大头", "刺客", "宰客",
+        "卡死", "死机", "闪退",
+        "burger", "fries", "pasta", "pizza", "dessert", "bread", "drink", "zip", "jacket", "shirt", "trousers",
+        "size", "software", "crash", "damaged", "worth", "money", "soggy", "greasy", "chewy", "tasteless",
     ),
     "service": (
         "排队", "排了", "等待", "等了", "等位", "半天", "太久", "久", "服务", "态度", "服务员", "店员", "员工", "工作人员", "收银",
@@ -138,6 +163,11 @@ CATEGORY_KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "queue", "wait", "rude", "staff", "waiter", "waitress", "employee", "cashier", "slow", "service",
         "after-sales", "after sales", "return", "repair", "attitude", "unfriendly", "ignore", "receptionist",
         "checkout", "counter", "delivery", "order", "charged", "forever", "bill", "asked twice", "took ages", "for ages", "drinks",
+        # general vocabulary: who serves and how, the steps of being served
+        "出餐", "点餐", "点单", "没上", "流程", "手续", "办理", "办事", "响应", "老板", "老板娘", "店长", "导购",
+        "销售", "快递员", "配送员", "小哥", "司机", "骂", "吼", "甩脸", "脸色", "冷漠", "敷衍", "怠慢", "赔",
+        "预订", "放错", "少送", "漏送", "晚到", "物流", "快递", "分钟", "查房", "退房", "挂失", "开户", "顾问", "实施",
+        "manager", "forgotten", "driver", "address", "seated", "dismissive", "impatient", "unhelpful", "minutes",
     ),
     "communication": (
         "没人通知", "没有通知", "通知", "电话", "回电", "回复", "解释", "沟通", "告知", "答复", "联系",
@@ -147,6 +177,9 @@ CATEGORY_KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "inform", "reply", "replied", "respond", "email", "e-mail", "message", "promise", "told", "ring",
         "never called", "no one called", "nobody called", "no reply", "never replied", "no response",
         "nobody did", "never told", "didn't tell", "nobody told", "no one told",
+        # general vocabulary: telling, answering, keeping someone informed
+        "说明", "同步", "跟进", "客服", "才知道", "才说", "没说", "不说", "反馈", "回应", "讲清楚", "说清楚",
+        "mention", "unanswered", "on hold", "cut off", "update", "explained", "informed", "said",
     ),
     "environment": (
         "脏", "吵", "噪音", "洗手间", "厕所", "卫生间", "洗手池", "卫生", "温度", "太热", "太冷", "空调",
@@ -159,6 +192,11 @@ CATEGORY_KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "hygiene", "temperature", "air conditioning", "smell", "smelled", "lighting", "seat", "crowded",
         "parking", "environment", "cockroach", "mouse", "mice", "rat", "flies", "music", "sticky", "table",
         "soap", "room", "shower", "sink", "blocked", "clogged",
+        # general vocabulary: the premises, the room and what is in it, tableware, air, noise, light
+        "盘子", "筷子", "勺子", "桌布", "抽烟", "吸烟", "插座", "窗帘", "被子", "被褥", "床", "房间", "潮",
+        "湿", "镜子", "淋浴", "水压", "水温", "暖气", "照明", "砸墙", "楼道", "车位", "营业厅", "信号", "网络",
+        "网速", "墙", "地毯", "浴缸", "门锁", "干净",
+        "wall", "heater", "lobby", "carpet", "mould", "mold", "mildew", "damp", "paper thin", "heating",
     ),
 })
 
@@ -180,6 +218,7 @@ NEGATIONS_ZH: tuple[str, ...] = (
 NEGATION_FILLERS_ZH: tuple[str, ...] = (
     "让人", "让我", "让我们", "令人", "使人", "叫人", "很", "太", "那么", "这么", "怎么", "特别", "非常",
     "十分", "太过", "是", "算", "够", "什么", "任何", "觉得", "感觉", "有", "我", "得", "等", "排",
+    "一点", "一点儿", "一丝", "丝毫", "半点", "遇到", "碰到", "发现", "出现", "看到", "感到",
 )
 _EN_NEGATION = re.compile(
     r"(?<![a-z0-9'])(?:not|cannot|no|never|nothing|nobody|without|[a-z]+n't|isnt|wasnt|arent|werent|dont|"
@@ -202,7 +241,7 @@ _EN_NUMBERS = {
     "forty": 40, "fifty": 50, "sixty": 60,
 }
 _EN_WAIT = re.compile(
-    r"(?<![a-z])(?:wait|waited|waiting|queued|queuing)\b[^.,;!?]{0,24}?\b"
+    r"(?<![a-z])(?:wait|waited|waiting|queued|queuing|took|spent|sat|on\s+hold)\b[^.,;!?]{0,24}?\b"
     r"(?P<amount>[0-9]+|an?|one|two|three|ten|fifteen|twenty|thirty|forty|fifty|sixty)[\s-]+"
     r"(?P<unit>minutes?|mins?|hours?|hrs?)\b"
 )
@@ -220,13 +259,14 @@ class KeywordHit:
     offset: int       # where in that (normalised) text
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
+    """NFKC, case-folded, straight apostrophes: how keywords and texts are compared."""
     return unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'").replace("\u2018", "'")
 
 
 @lru_cache(maxsize=4096)
 def _keyword_pattern(keyword: str) -> re.Pattern[str] | None:
-    word = _normalise(keyword).strip()
+    word = normalise(keyword).strip()
     if not word:
         return None
     if _CHINESE.search(word):
@@ -242,13 +282,20 @@ _NEGATIONS = tuple(sorted(NEGATIONS_ZH, key=len, reverse=True))
 @lru_cache(maxsize=4096)
 def _literal(keyword: str) -> str:
     """A piece every match of ``keyword`` contains: a cheap ``in`` test skips most keywords."""
-    word = _normalise(keyword).strip()
+    word = normalise(keyword).strip()
     return word if _CHINESE.search(word) else (word.split() or [""])[0]
+
+
+#: "Less X than": 没有想象中那么吵, 没有说的那么快, 不像网上说的那样 negate what follows.
+_LESS_THAN = re.compile(r"(?:没有?|不如|不像)(?!想到|料到)[\u3400-\u9fff]{1,6}?(?:那么|这么|那样|这样)$")
 
 
 def _negation_start(before: str) -> int | None:
     """Where the negation that governs what follows ``before`` starts; None when there is none."""
     before = before.rstrip()
+    compared = _LESS_THAN.search(before[-16:])
+    if compared is not None:
+        return len(before) - len(compared.group())
     match = _EN_NEGATION.search(before[-40:])
     if match is not None:
         return len(before) - 40 + match.start() if len(before) > 40 else match.start()
@@ -267,6 +314,23 @@ def _negated(before: str) -> bool:
     return _negation_start(before) is not None
 
 
+_ONE_OF = re.compile(r"(?:一|半)\s*[根只个点丝滴块粒张片条处]?\s*$")
+_NONE_AFTER = re.compile(r"\s*(?:都|也)\s*(?:没有?|不|找不到|看不到|见不到)")
+
+
+def _none_at_all(text: str, start: int, end: int) -> bool:
+    """"Not one X": 一根头发都没有, 一只蚊子也没有, 一点异味都没有 (the negation follows the word)."""
+    return bool(_ONE_OF.search(text[max(0, start - 3): start])) and bool(_NONE_AFTER.match(text, end))
+
+
+#: A concession: what a 虽然 clause grants, the clause after it outweighs (虽然等了一会儿，但是服务员一直在道歉).
+_CONCESSION = re.compile(r"(?:虽然|虽说|尽管|虽)[^。！!？?；;]*?(?=[，,]?\s*(?:但是|但|可是|不过|却|还是))")
+
+
+def _conceded(text: str) -> list[tuple[int, int]]:
+    return [match.span() for match in _CONCESSION.finditer(text)]
+
+
 def find_keywords(
     texts: Sequence[tuple[str, str]], keywords: Iterable[str], negation: bool = True
 ) -> list[KeywordHit]:
@@ -276,12 +340,14 @@ def find_keywords(
     patterns = [(keyword, _keyword_pattern(keyword)) for keyword in dict.fromkeys(keywords)]
     found: dict[str, KeywordHit] = {}
     for index, (question, text) in enumerate(texts):
-        normalised = _normalise(text)
+        normalised = normalise(text)
         for keyword, pattern in patterns:
             if pattern is None or keyword in found or _literal(keyword) not in normalised:
                 continue
             for match in pattern.finditer(normalised):
-                if not negation or not _negated(normalised[: match.start()]):
+                if not negation or not (
+                    _negated(normalised[: match.start()]) or _none_at_all(normalised, match.start(), match.end())
+                ):
                     found[keyword] = KeywordHit(keyword, question, index, match.start())
                     break
     return sorted(found.values(), key=lambda hit: (hit.text_index, hit.offset))
@@ -316,15 +382,21 @@ def _long_waits(text: str) -> list[tuple[int, str]]:
     return found
 
 
+_BEFORE = r"(?:以前|从前|上次|之前|原来|过去|以往|当初)"
 _COMPARED = re.compile(
-    r"(?:没有?|不如|比不上)(?:以前|上次|之前|原来|过去|以往|想象中?|预期|宣传的?|网上说的|照片)[^，。,.!！?？；;]{0,8}?"
+    r"(?:没有?|不如|比不上)(?:以前|从前|上次|之前|原来|过去|以往|当初|想象中?|预期|宣传的?|网上说的|照片|图片|"
+    r"传说中?|说的|介绍的?|广告|评价|别人说的)[^，。,.!！?？；;]{0,8}?"
     r"(?P<praise>[\u3400-\u9fff]{1,2})"
+)
+#: Worse than before, said without a praise word: 大不如从前, 比以前差, 比上次贵.
+_WORSE_THAN_BEFORE = re.compile(
+    rf"(?:大?不如|比不上|不及|赶不上){_BEFORE}|比{_BEFORE}[^，。,.!！?？；;]{{0,4}}?(?:差|贵|慢|少|小|难吃|难喝|不好)"
 )
 
 
 def _worse_than_before(text: str, praise_words: Sequence[str]) -> list[tuple[int, str]]:
     """没有以前好, 没上次的好吃, 没想象中好: a comparison that says "less good" (not 没有想象中那么贵)."""
-    found = []
+    found = [(m.start(), m.group()) for m in _WORSE_THAN_BEFORE.finditer(text) if not _negated(text[: m.start()])]
     praise = set(praise_words)
     for match in _COMPARED.finditer(text):
         end = match.start("praise")
@@ -361,6 +433,73 @@ def _negated_praise(text: str, praise_words: Sequence[str]) -> list[tuple[int, s
     return found
 
 
+#: Complaint constructions: the shape of the sentence says it, whatever the words in it.
+#: 太X了 / X得要命 / X死了 / X得离谱 with an X that is no praise (太远了, 咸死了, also a typo: 太县了);
+#: not what was shown or said (和图片完全两个东西, 标签价和收银价不一样 — not 跟别家不一样, which is praise);
+#: a span of time and still nothing (三个月都没发过来, 两周了还没消息); an item left out (少送了一份);
+#: found out only afterwards (追着问才知道); English "never arrived", "wouldn't flush".
+_TOO = re.compile(
+    r"(?:太|太过|过于)(?P<word>[\u3400-\u9fff]{1,2}?)(?:了|啦|吧|[!！]|$)"
+    r"|(?P<word2>[\u3400-\u9fff]{1,2})(?:得要命|得要死|得不行|得离谱|到离谱|得过分|死了|死人|到爆|到家了)"
+)
+#: Words a 太/死了 construction says without complaining (太感谢了, 笑死了, 爱死了).
+TOO_NOT_COMPLAINTS: tuple[str, ...] = ("感谢", "谢谢", "笑", "爱", "美", "好", "可以", "有才", "划算", "值")
+_STILL_NOTHING = re.compile(
+    r"(?:(?:[0-9]+|[一二两三四五六七八九十几半]+)\s*个?\s*多?\s*(?:天|周|星期|礼拜|月|小时|钟头|年)|半天|好久|好几天|这么久)"
+    r"\s*(?:了\s*[，,]?\s*(?:都|还|也|仍然|依然|一直)?|[，,]?\s*(?:都|还|也|仍然|依然|一直))\s*(?:没|不见|未)"
+)
+_MISMATCH = re.compile(
+    r"(?:和|跟|与)(?!别|其他|其它|外面|一般|普通)[^，。,.!！?？；;]{1,10}?(?:完全|根本|压根)?"
+    r"(?:不一样|不符|对不上|不一致|两回事|两个东西|差太多|差很多|差远了)"
+)
+_LEFT_OUT = re.compile(r"(?:少|漏)(?:了|送|给|发|放|装)了?[一两三几]?[份杯个碗瓶件样道盒包]")
+_FOUND_OUT_LATE = re.compile(r"才(?:知道|说|告诉|通知|发现|被告知)")
+#: Nobody told: 没人提醒, 根本没讲清楚, 也没跟我们说一声 (not 没说的, "nothing to say against it").
+_NOT_TOLD = re.compile(
+    r"(?:没人|没有人|谁也没|也没|都没|从来没|根本没|并没|从没)有?(?:提前|主动|及时)?(?:跟|给|和|向)?(?:我们|我)?"
+    r"(?:说|讲|告诉|通知|提醒|解释|同步|联系|回复|回电|答复)(?!的|什么|得)(?:清楚|明白|一声)?"
+)
+_EN_NOT_TOLD = re.compile(
+    r"(?<![a-z])(?:nobody|no\s+one|never|didn't|did\s+not|wasn't|weren't)\s+(?:even\s+)?"
+    r"(?:told|mentioned|explained|informed|warned|called|replied|answered|said)(?![a-z])"
+)
+_EN_NEVER = re.compile(
+    r"(?<![a-z])never\s+(?:arrived|showed\s+up|turned\s+up|came|got\s+back|heard\s+back|received|answered|"
+    r"responded|called|replied|fixed|returned|delivered|told|explained|showed)(?![a-z])"
+)
+_EN_DOES_NOT_WORK = re.compile(
+    r"(?<![a-z])(?:didn't|doesn't|don't|wouldn't|won't|couldn't|can't|isn't|wasn't|aren't|weren't|"
+    r"did\s+not|does\s+not|would\s+not|will\s+not|could\s+not|cannot)\s+(?:even\s+)?"
+    r"(?:work|working|flush|open|close|lock|connect|charge|turn\s+on|start|load|drain|heat\s+up)(?![a-z])"
+)
+
+
+def _not_praise(word: str, praise_words: Sequence[str]) -> bool:
+    """Whether ``word`` (the X of 太X了) is no praise: not a praise word and not weighed as one by the lexicon."""
+    if any(word.startswith(p) or p.startswith(word) for p in (*praise_words, *TOO_NOT_COMPLAINTS) if _CHINESE.match(p)):
+        return False
+    return sentiment.weight(word) < PRAISE_WEIGHT
+
+
+#: A lexicon weight from which a word reads as praise (实惠 3.5, 方便 1.6; 认真 0.7, 藏 0.9 — a typo of 脏 — and 粗糙 0.3 do not).
+PRAISE_WEIGHT = 1.0
+
+
+def _constructions(text: str, praise_words: Sequence[str]) -> list[tuple[int, str]]:
+    """Complaints said by the shape of the sentence (see ``_TOO`` and its neighbours), as (offset, phrase)."""
+    found = []
+    if _CHINESE.search(text):
+        for match in _TOO.finditer(text):
+            word = match["word"] or match["word2"]
+            if _not_praise(word, praise_words) and not _negated(text[: match.start()]):
+                found.append((match.start(), match.group()))
+        for pattern in (_STILL_NOTHING, _MISMATCH, _LEFT_OUT, _FOUND_OUT_LATE, _NOT_TOLD):
+            found += [(m.start(), m.group()) for m in pattern.finditer(text)]
+    for pattern in (_EN_NEVER, _EN_DOES_NOT_WORK, _EN_NOT_TOLD):
+        found += [(m.start(), m.group()) for m in pattern.finditer(text)]
+    return found
+
+
 #: The model's probability of "positive" below which a Chinese text is a complaint on its own.
 MODEL_SURE_NEGATIVE = 0.1
 #: VADER's compound score at or below which an English text is negative (its authors' threshold).
@@ -368,7 +507,26 @@ ENGLISH_NEGATIVE = -0.05
 _EN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
-def _negative_by_lexicon(text: str) -> list[tuple[int, str]]:
+_BUT = re.compile(r"但是|但|可惜|就是|不过|只是|可是|却|(?<![a-z])(?:but|though|however)(?![a-z])")
+
+
+def _praised_without_but(text: str, praise_words: Sequence[str]) -> bool:
+    """Whether a Chinese text praises (a praise word of two characters or more, not negated: 很舒服,
+    问题也解决了, 解释得很清楚) and no "but" follows the praise: then the lexicon and the model, which
+    read 醒, 问题, 解释 as negative, do not make it a complaint."""
+    last_but = max((m.start() for m in _BUT.finditer(text)), default=-1)
+    for word in praise_words:
+        if len(word) < 2 or not _CHINESE.match(word):
+            continue
+        at = text.find(word)
+        while at != -1:
+            if at > last_but and not _negated(text[:at]):
+                return True
+            at = text.find(word, at + 1)
+    return False
+
+
+def _negative_by_lexicon(text: str, praise_words: Sequence[str] = ()) -> list[tuple[int, str]]:
     """Negative sentiment no keyword named (see ``app.core.sentiment``), as (offset, phrase).
 
     Chinese: the weights of the text's lexicon words add up below zero — a word under a negation
@@ -394,6 +552,8 @@ def _negative_by_lexicon(text: str) -> list[tuple[int, str]]:
         if weight < 0 and (worst is None or weight < worst[0]):
             offset = weighted_word.offset if start is None else start
             worst = (weight, offset, text[offset: weighted_word.offset + len(weighted_word.word)])
+    if _praised_without_but(text, praise_words):
+        return []
     positive = sentiment.positive_probability(text)
     by_both = total < 0 and worst is not None and positive < 0.5
     if not by_both and (positive >= MODEL_SURE_NEGATIVE or any(n in text for n in _NEGATIONS)):
@@ -414,13 +574,20 @@ def find_complaints(
     In text order, one hit per phrase."""
     hits = {hit.keyword: hit for hit in find_keywords(texts, keywords)}
     for index, (question, text) in enumerate(texts):
-        normalised = _normalise(text)
+        normalised = normalise(text)
         extra = _negated_praise(normalised, praise_words) + _worse_than_before(normalised, praise_words)
+        extra += _constructions(normalised, praise_words)
         extra += _long_waits(normalised) if long_waits else []
         if lexicon and not extra and not any(hit.text_index == index for hit in hits.values()):
-            extra = _negative_by_lexicon(normalised)
+            extra = _negative_by_lexicon(normalised, praise_words)
         for offset, phrase in extra:
             hits.setdefault(phrase, KeywordHit(phrase, question, index, offset))
+        conceded = _conceded(normalised)
+        if conceded:
+            hits = {
+                phrase: hit for phrase, hit in hits.items()
+                if hit.text_index != index or not any(start <= hit.offset < end for start, end in conceded)
+            }
     return sorted(hits.values(), key=lambda hit: (hit.text_index, hit.offset))
 
 
@@ -428,7 +595,7 @@ def clauses_with(texts: Sequence[tuple[str, str]], hits: Sequence[KeywordHit]) -
     """The clauses of ``texts`` that hold one of ``hits`` (as (question key, clause) pairs, in order)."""
     found = []
     for index, (question, text) in enumerate(texts):
-        normalised = _normalise(text)
+        normalised = normalise(text)
         offsets = [hit.offset for hit in hits if hit.text_index == index]
         start = 0
         for boundary in [*_CLAUSE.finditer(normalised), None]:

@@ -78,6 +78,12 @@ def lexicon_words(text: str) -> list[Weighted]:
     ]
 
 
+def weight(word: str) -> float:
+    """The Chinese lexicon's weight of one word (0 when it has none)."""
+    lexicon, _ = _classifiers()
+    return float(lexicon.get(word, 0.0))
+
+
 @lru_cache(maxsize=1)
 def _vader():
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
