@@ -17,9 +17,13 @@ Keywords (complaint, category, urgent and rule keywords) all match the same way:
 ``find_complaints`` adds what a keyword list cannot say: praise under a negation that is not itself
 negated (不是很满意, 不推荐, wasn't hot — but not 没有不满意), a comparison that says "less good"
 (味道没有以前好了, 没上次的好吃 — but not 没有想象中那么贵), a wait written with its length of at least
-``LONG_WAIT_MINUTES`` (排队排了一个小时, waited 45 minutes), and, for a text in which none of these found
-anything, negative sentiment read by the lexicons and the model that ``pysenti`` and ``vaderSentiment``
-ship (``app.core.sentiment``; negation by the rules here). ``clauses_with`` gives the clauses that hold
+``LONG_WAIT_MINUTES`` (排队排了一个小时, waited 45 minutes, took 40 minutes), complaint constructions
+whatever their words (``_constructions``: 太X了 and X死了 with an X that is no praise, 三个月都没发过来,
+少送了一份, 追着问才知道, 根本没讲清楚, 和图片完全两个东西, never arrived, wouldn't flush), and, for a
+text in which none of these found anything and that does not praise without a "but" after the praise,
+negative sentiment read by the lexicons and the model that ``pysenti`` and ``vaderSentiment`` ship
+(``app.core.sentiment``; negation by the rules here). What a 虽然 clause grants does not count
+(虽然等了一会儿，但是…); "not one X" (一根头发都没有) and "less X than" (没有想象中那么吵) negate X. ``clauses_with`` gives the clauses that hold
 the complaints, so the category comes from what the complaint is about.
 
 Measured on ``tests/data/comments.tsv`` by ``bench/text_quality.py`` (see bench/README.md).
@@ -547,6 +551,8 @@ def _negative_by_lexicon(text: str, praise_words: Sequence[str] = ()) -> list[tu
         start = _negation_start(text[: weighted_word.offset])
         if start is not None and _negated(text[:start]):
             start = None  # a negated negation: 没有什么不满意
+        if start is None and _none_at_all(text, weighted_word.offset, weighted_word.offset + len(weighted_word.word)):
+            start = weighted_word.offset  # 一只蚊子都没有
         weight = -weighted_word.weight if start is not None else weighted_word.weight
         total += weight
         if weight < 0 and (worst is None or weight < worst[0]):
