@@ -176,6 +176,9 @@ def configure_blueprints(app: Flask) -> None:
 
     for module in (main, survey, customer, qr, auth, staff, tickets, supervisor, inbox, jobs, insight, words, quality, actions, exports, admin):
         app.register_blueprint(module.bp)
+    from app.blueprints import api
+
+    api.init_app(app)
 
 
 def configure_errors(app: Flask) -> None:

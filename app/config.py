@@ -72,6 +72,8 @@ class Config:
         # Sign-in attempts per address (generous: a branch signs in from behind one address) and per account.
         self.LOOPDESK_LOGIN_LIMIT = os.environ.get("LOOPDESK_LOGIN_LIMIT", "30/minute;300/hour")
         self.LOOPDESK_LOGIN_ACCOUNT_LIMIT = os.environ.get("LOOPDESK_LOGIN_ACCOUNT_LIMIT", "5/minute;30/hour")
+        # Requests per API key (one limit, a fixed window): /api/v1 answers 429 with Retry-After past it.
+        self.LOOPDESK_API_RATE_LIMIT = os.environ.get("LOOPDESK_API_RATE_LIMIT", "600 per minute")
         # Seconds a kiosk's thank-you page stays before the survey starts over.
         self.LOOPDESK_KIOSK_RESTART_SECONDS = int(os.environ.get("LOOPDESK_KIOSK_RESTART_SECONDS", "8"))
         # A kiosk's thank-you page that shows a reference code and its QR code stays at least this long (scan time).

@@ -58,6 +58,7 @@ AUDIT_ENTITY_LABELS = {
     "status_setting": _l("Status setting"),
     "response": _l("Response"),
     "improvement_action": _l("Improvement action"),
+    "api_key": _l("API key"),
 }
 AUDIT_ACTION_LABELS = {
     "create": _l("Created"),

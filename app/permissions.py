@@ -9,7 +9,7 @@ from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import Select, false
 
-from app.models import Branch, Response, Role, Ticket, User
+from app.models import ApiKey, Branch, Response, Role, Ticket, User
 
 
 def role_required(*roles: Role) -> Callable:
@@ -28,26 +28,41 @@ def role_required(*roles: Role) -> Callable:
     return decorator
 
 
-def scope_responses(query: Select, user: User) -> Select:
-    """Limit a query on Response to the branches in the user's scope.
+def branch_scope(who: User | ApiKey) -> list[int] | None:
+    """The ids of the branches ``who`` sees; None for every branch (admins, head office, an all-branches key)."""
+    if (isinstance(who, User) and who.role == Role.ADMIN) or who.all_branches:
+        return None
+    return [b.id for b in who.branches]
+
+
+def scope_responses(query: Select, who: User | ApiKey) -> Select:
+    """Limit a query on Response to the branches in the scope of a user or an API key.
 
     Admins and head-office users (all_branches) see every branch; everybody else
     sees only the branches they are assigned to, and nothing when they have none.
+    An API key's branch scope reads the same way (it has no role).
     """
-    if user.role == Role.ADMIN or user.all_branches:
+    branch_ids = branch_scope(who)
+    if branch_ids is None:
         return query
-    branch_ids = [b.id for b in user.branches]
     if not branch_ids:
         return query.where(false())
     return query.where(Response.branch_id.in_(branch_ids))
 
 
-def scope_tickets(query: Select, user: User) -> Select:
-    """Limit a query on Ticket to the user's departments and branches.
+def scope_tickets(query: Select, who: User | ApiKey) -> Select:
+    """Limit a query on Ticket to the departments and branches of a user, or the branches of an API key.
 
     Admins see every ticket; everybody else sees the tickets of one of their departments
     at one of their branches (every branch with all_branches), and nothing without a department.
+    An API key has no departments: it is scoped by branch only, like scope_responses.
     """
+    if isinstance(who, ApiKey):
+        branch_ids = branch_scope(who)
+        if branch_ids is None:
+            return query
+        return query.where(Ticket.branch_id.in_(branch_ids)) if branch_ids else query.where(false())
+    user = who
     if user.role == Role.ADMIN:
         return query
     department_ids = [d.id for d in user.departments]

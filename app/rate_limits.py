@@ -146,3 +146,45 @@ class RequestLimits:
         if script is None:
             script = self._scripts[id(storage)] = storage.get_connection().register_script(_COUNT_ALL)
         return script
+
+
+@dataclass(frozen=True)
+class WindowState:
+    """One counted request against a fixed-window limit: what the RateLimit-* headers say."""
+
+    limit: int
+    remaining: int
+    #: Seconds until the window starts over.
+    reset_seconds: int
+    window_seconds: int
+    breached: bool
+
+
+_key_fallback = FixedWindowRateLimiter(MemoryStorage())
+
+
+def count_request(setting: str, scope: str, key: str) -> WindowState | None:
+    """Count this request against the limit ``setting`` names (one limit, e.g. "600 per minute") for ``key``.
+
+    None when rate limiting is off. The counters live where Flask-Limiter keeps its own (Redis with REDIS_URL);
+    while Redis is away they count in this process, as the survey's do.
+    """
+    if not limiter.enabled or not current_app.config.get("RATELIMIT_ENABLED", True):
+        return None
+    from limits import parse
+
+    item = parse(current_app.config[setting])
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
+    identifiers = (prefix, key, scope) if prefix else (key, scope)
+    try:
+        strategy = limiter.limiter
+        allowed = strategy.hit(item, *identifiers)
+        stats = strategy.get_window_stats(item, *identifiers)
+    except Exception:  # noqa: BLE001 - a Redis outage must not stop the integrations
+        log.warning("Rate limit storage unreachable - counting %s in this process for now", scope)
+        allowed = _key_fallback.hit(item, *identifiers)
+        stats = _key_fallback.get_window_stats(item, *identifiers)
+    return WindowState(
+        limit=item.amount, remaining=max(0, stats.remaining), reset_seconds=max(0, int(stats.reset_time - time.time() + 0.999)),
+        window_seconds=item.get_expiry(), breached=not allowed,
+    )

@@ -23,6 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from app.blueprints.api import problems
 from app.extensions import db, htmx, login_manager
 from app.models.availability import database_unavailable
 
@@ -67,6 +68,8 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code and error.code >= 500:
             log.error("HTTP %s on %s %s", error.code, request.method, request.path)
+        if problems.is_api_request():
+            return problems.from_http_exception(error)
         if htmx:
             return _in_place(error.code or 500)
         return render_template("errors/error.html", code=error.code, name=error.name), error.code
@@ -94,6 +97,8 @@ def register_error_handlers(app: Flask) -> None:
 def _unexpected(error: BaseException):
     log.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
     _roll_back()
+    if problems.is_api_request():
+        return problems.problem(500, "Something went wrong on our side; it is logged.")
     if htmx:
         return _in_place(500)
     return render_template("errors/error.html", code=500, name="Internal Server Error"), 500
@@ -119,6 +124,9 @@ def answer_database_error(error: SQLAlchemyError, survey: str | None = None):
     log.warning("database unavailable on %s %s: %s: %s", request.method, request.path, error.__class__.__name__,
                 reason[0] if reason else "")
     _roll_back()
+    if problems.is_api_request():
+        return problems.problem(503, "The database is not available for a moment: try again after Retry-After seconds.",
+                                headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     if "_login_user" not in g:  # the page must not ask the database for the user (templates, the language)
         g._login_user = login_manager.anonymous_user()
     posted = request.method == "POST"

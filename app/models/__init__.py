@@ -8,6 +8,7 @@ the whole metadata.
 from app.models.audit import AuditEntry
 from app.models.branches import Branch, QrCode
 from app.models.jobs import FileChunk, HeldJob, JobRun, JobStatus
+from app.models.integrations import API_SCOPES, ApiKey, api_key_branches
 from app.models.people import Department, Role, User, user_branches, user_departments
 from app.models.notifications import Notification, OutboxEmail, OutboxSms, WebhookDelivery, WebhookEndpoint
 from app.models.responses import Answer, Channel, Response
@@ -50,6 +51,7 @@ from app.models.tickets import (
 )
 
 __all__ = [
+    "API_SCOPES", "ApiKey", "api_key_branches",
     "AuditEntry", "FileChunk", "HeldJob", "JobRun", "JobStatus",
     "ActionStatus", "AlertEpisode", "AnswerRollup", "Fishbone", "ImprovementAction", "MonthlyAnswerRollup",
     "MonthlyOptionRollup", "MonthlyResponseRollup", "OptionRollup", "ResponseRollup", "RollupDirty",

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
 from app.extensions import db
+from app.models.integrations import ApiKey
 from app.models.people import User
 from app.models.types import UtcDateTime
 
@@ -22,6 +23,8 @@ class AuditEntry(db.Model):
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     #: None for a change made from the command line.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    #: Set when an integration made the change through /api/v1 with this key (user_id is then None).
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"), index=True)
     #: What happened, in the product's words: "create", "update", "publish", "rotate", "deactivate"...
     action: Mapped[str] = mapped_column(String(32))
     #: What it happened to: "branch", "qr_code", "questionnaire", "user", "routing_rule", "sla_policy"...
@@ -33,3 +36,4 @@ class AuditEntry(db.Model):
     after: Mapped[dict | None] = mapped_column(JSON)
 
     user: Mapped[User | None] = relationship()
+    api_key: Mapped[ApiKey | None] = relationship()

@@ -40,6 +40,8 @@ class Response(db.Model):
         Index("ix_responses_device_submitted", "device_id", "submitted_at"),
         Index("ix_responses_unprocessed", "processed_at", "submitted_at"),
         Index("ix_responses_source_submitted", "source_key", "submitted_at"),
+        #: The API's lists and incremental sync (updated_since) walk this key.
+        Index("ix_responses_updated", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,12 +83,18 @@ class Response(db.Model):
     contact_email: Mapped[str | None] = mapped_column(String(255))
     #: Set by the after-submit job; a sweep re-runs the job for rows still without it.
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: Any change to the row (submit, flags and processing, a quality review) moves it: the API's incremental sync.
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     branch: Mapped[Branch] = relationship()
     qr_code: Mapped[QrCode | None] = relationship()
     version: Mapped[QuestionnaireVersion] = relationship()
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan", order_by="Answer.id"
+    )
+    #: The ticket it opened, if any (read only: the ticket's response_id owns the link).
+    ticket: Mapped["Ticket | None"] = relationship(  # noqa: F821 - named by string, as branches ↔ surveys
+        "Ticket", primaryjoin="Ticket.response_id == Response.id", viewonly=True, uselist=False,
     )
 
     @property

@@ -62,6 +62,8 @@ class Ticket(db.Model):
     __table_args__ = (
         Index("ix_tickets_queue", "department_id", "status", "next_deadline_at"),
         Index("ix_tickets_branch_status", "branch_id", "status"),
+        #: The API's lists and incremental sync (updated_since) walk this key.
+        Index("ix_tickets_updated", "updated_at", "id"),
         #: PostgreSQL: LIKE / ILIKE '%…%' on the searchable text through trigrams (pg_trgm). SQLite scans.
         postgresql_only(Index(
             "ix_tickets_search_text_trgm", "search_text",

@@ -1,5 +1,8 @@
 """The audit log: record an admin's change in the same transaction, and read the log back filtered.
 
+The actor is the admin (a User), an integration's API key (an ApiKey: a change made through /api/v1 is
+logged as the key, ``api_key_id``) or None (the command line).
+
 Usage in a service that changes something::
 
     before = audit.values(branch, BRANCH_FIELDS)
@@ -21,7 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from app.core.clock import utcnow
 from app.extensions import db
-from app.models import AuditEntry, User
+from app.models import ApiKey, AuditEntry, User
 
 #: entity_type of each audited model, so the log names things in the product's words.
 ENTITY_TYPES: dict[str, str] = {
@@ -41,6 +44,7 @@ ENTITY_TYPES: dict[str, str] = {
     "StatusSetting": "status_setting",
     "Response": "response",
     "ImprovementAction": "improvement_action",
+    "ApiKey": "api_key",
 }
 
 
@@ -76,7 +80,7 @@ def entity_label(obj: object) -> str:
 
 
 def record(
-    actor: User | None,
+    actor: User | ApiKey | None,
     action: str,
     obj: object,
     *,
@@ -101,7 +105,8 @@ def record(
         db.session.flush()
     entry = AuditEntry(
         at=utcnow(),
-        user_id=actor.id if actor is not None else None,
+        user_id=actor.id if isinstance(actor, User) else None,
+        api_key_id=actor.id if isinstance(actor, ApiKey) else None,
         action=action,
         entity_type=ENTITY_TYPES.get(type(obj).__name__, type(obj).__name__.lower()),
         entity_id=getattr(obj, "id", None),
@@ -118,6 +123,7 @@ class AuditFilter:
     entity_type: str | None = None
     entity_id: int | None = None
     user_id: int | None = None
+    api_key_id: int | None = None
     action: str | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -131,6 +137,8 @@ def _filtered(query: Select, f: AuditFilter) -> Select:
         query = query.where(AuditEntry.entity_id == f.entity_id)
     if f.user_id is not None:
         query = query.where(AuditEntry.user_id == f.user_id)
+    if f.api_key_id is not None:
+        query = query.where(AuditEntry.api_key_id == f.api_key_id)
     if f.action:
         query = query.where(AuditEntry.action == f.action)
     if f.since is not None:
@@ -144,7 +152,7 @@ def _filtered(query: Select, f: AuditFilter) -> Select:
 
 def entries(f: AuditFilter, *, limit: int = 100, before_id: int | None = None) -> list[AuditEntry]:
     """Newest first; ``before_id`` pages on to older entries."""
-    query = _filtered(select(AuditEntry), f).options(selectinload(AuditEntry.user))
+    query = _filtered(select(AuditEntry), f).options(selectinload(AuditEntry.user), selectinload(AuditEntry.api_key))
     if before_id is not None:
         query = query.where(AuditEntry.id < before_id)
     return list(db.session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit)))

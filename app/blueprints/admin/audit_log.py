@@ -32,6 +32,7 @@ def index():
         entity_type=args.get("entity_type") or None,
         entity_id=args.get("entity_id", type=parse_id),
         user_id=args.get("user_id", type=parse_id),
+        api_key_id=args.get("api_key_id", type=parse_id),
         action=args.get("action") or None,
         since=_day_start(args.get("since")),
         until=until + timedelta(days=1) if until else None,

@@ -1,0 +1,1 @@
+"""Integrations: API keys for /api/v1 (keys) and the keyset pages its lists walk (pages)."""
