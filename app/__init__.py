@@ -158,9 +158,10 @@ def configure_i18n(app: Flask) -> None:
 
 
 def configure_jobs(app: Flask) -> None:
-    from app.jobs import files
+    from app.jobs import files, notifications
 
     files.init_app(app)
+    notifications.init_app(app)
 
 
 def configure_input(app: Flask) -> None:

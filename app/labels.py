@@ -59,6 +59,7 @@ AUDIT_ENTITY_LABELS = {
     "response": _l("Response"),
     "improvement_action": _l("Improvement action"),
     "api_key": _l("API key"),
+    "webhook_endpoint": _l("Webhook endpoint"),
 }
 AUDIT_ACTION_LABELS = {
     "create": _l("Created"),

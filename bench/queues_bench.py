@@ -232,14 +232,15 @@ def burst(stamp: dict) -> None:
     from app import create_app
     from app.extensions import db
     from app.jobs.notifications import hand_over_webhooks
-    from app.services import notifications
+    from app.services.webhooks import events
 
     app = create_app()
     with app.app_context():
         began = time.monotonic()
         deliveries = []
+        endpoints = events.active_endpoints()
         for number in range(BURST_EVENTS):
-            deliveries += notifications.publish("ticket.escalated", {"reference_code": f"LD-BENCH{number}", "rung": 1})
+            deliveries += [events.emit_test(endpoint, f"LD-BENCH{number}") for endpoint in endpoints]
         db.session.flush()
         ids = [delivery.id for delivery in deliveries]
         db.session.commit()
@@ -254,7 +255,7 @@ def add_endpoints() -> None:
     with psycopg.connect(f"{POSTGRES}/{DB}", autocommit=True) as conn:
         for name in ("crm", "chat"):
             conn.execute("INSERT INTO webhook_endpoints (url, secret, events, active, created_at) "
-                         "VALUES (%s, 'bench-secret', '[]', true, now())",
+                         "VALUES (%s, 'whsec_YmVuY2gtc2VjcmV0', '[]', true, now())",
                          (f"http://127.0.0.1:{RECEIVER_PORT}/{name}",))
 
 

@@ -5,7 +5,7 @@ from app.core.clock import utcnow
 from app.extensions import db
 from app.jobs import NOTIFY, job_context, runs_on
 from app.jobs.insight import sweep_rollups
-from app.jobs.notifications import deliver_due, hand_over_webhooks
+from app.jobs.notifications import deliver_due, hand_over_emitted
 from app.services.insight import alerts
 from app.services.insight.alerts import EvaluateResult
 
@@ -21,7 +21,7 @@ def sweep_alerts() -> EvaluateResult:
         now = utcnow()
         result = alerts.evaluate(now)
         db.session.commit()
-        hand_over_webhooks(result.delivery_ids)
+        hand_over_emitted()
         if result.notifications:
             deliver_due(now)
         return result

@@ -1,8 +1,11 @@
-"""RQ entry points for notifications: webhook deliveries (with RQ's retries and backoff) and e-mails.
+"""RQ entry points for notifications: webhook deliveries (with RQ's retries and backoff), e-mails, text messages.
 
 With REDIS_URL a webhook delivery is an RQ job with ``Retry`` on the schedule of
-``LOOPDESK_WEBHOOK_RETRY_SECONDS``; the row records every attempt. Without Redis it gets one
-attempt now, in process, and the SLA sweep makes the retries when ``next_attempt_at`` comes.
+``LOOPDESK_WEBHOOK_RETRY_SECONDS``; each attempt is a row. Without Redis it gets one attempt now,
+in process, and the SLA sweep makes the retries when ``next_attempt_at`` comes. Services write the
+deliveries in the transaction of their change (``app.services.webhooks.events``); after the commit
+``hand_over_emitted`` (after each request, at the end of each job that emits) gives them to RQ.
+(``deliver_webhook`` keeps its place here: queued and held jobs name it by its dotted path.)
 """
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, request
 from rq import Retry, get_current_job
 from rq.rate_limit import RateLimit
 
@@ -18,7 +21,9 @@ from app.core.clock import utcnow
 from app.extensions import db
 from app.jobs import BULK, NOTIFY, enqueue, hold, job_context, queue, runs_on
 from app.services import notifications
-from app.services.notifications import Attempt
+from app.services.webhooks import delivery as webhook_delivery
+from app.services.webhooks import events as webhook_events
+from app.services.webhooks.delivery import Attempt
 from app.services.tickets import customer_messages
 
 log = logging.getLogger(__name__)
@@ -34,7 +39,7 @@ class WebhookDeliveryFailed(Exception):
 @runs_on(BULK)
 def deliver_webhook(delivery_id: int) -> str:
     with job_context():
-        outcome = notifications.attempt_delivery(delivery_id, utcnow())
+        outcome = webhook_delivery.attempt_delivery(delivery_id, utcnow())
         db.session.commit()
     if outcome is Attempt.RETRY and get_current_job() is not None:
         raise WebhookDeliveryFailed(f"webhook delivery {delivery_id} failed; RQ retries it")
@@ -70,9 +75,9 @@ def hand_over_webhooks(delivery_ids: Sequence[int]) -> None:
         for delivery_id in delivery_ids:
             enqueue(deliver_webhook, delivery_id)
         return
-    intervals = notifications.retry_intervals()
+    intervals = webhook_delivery.retry_intervals()
     per_endpoint = current_app.config["LOOPDESK_WEBHOOK_CONCURRENCY"]
-    known = notifications.endpoints_and_attempts(delivery_ids)
+    known = webhook_delivery.endpoints_and_attempts(delivery_ids)
     deliveries = [(delivery_id, *known[delivery_id]) for delivery_id in delivery_ids if delivery_id in known]
     done = 0
     try:
@@ -92,6 +97,23 @@ def hand_over_webhooks(delivery_ids: Sequence[int]) -> None:
             hold(deliver_webhook, delivery_id, timeout=120)
 
 
+def hand_over_emitted() -> None:
+    """After a commit: hand over the webhook deliveries this session's committed transactions wrote."""
+    hand_over_webhooks(webhook_events.committed_delivery_ids())
+
+
+def init_app(app) -> None:
+    """After every request, the deliveries it committed go to the jobs (the sweep takes them up otherwise)."""
+
+    @app.after_request
+    def hand_over_after_request(response):
+        try:
+            hand_over_emitted()
+        except Exception:  # noqa: BLE001 - the request's work is committed; the sweep sends them
+            log.exception("could not hand the webhook deliveries of %s over; the sweep will", request.path)
+        return response
+
+
 def deliver_due(now: datetime) -> None:
     """The notification part of the periodic sweep: e-mails that waited for an opening, unsent
     e-mails (with SMTP), unsent text messages (with a gateway), and webhook retries (without Redis) or stranded deliveries (with it)."""
@@ -104,4 +126,4 @@ def deliver_due(now: datetime) -> None:
         for outbox_id in customer_messages.unsent_sms_ids(now):
             enqueue(send_sms, outbox_id)
     late = STRANDED_AFTER if current_app.config.get("REDIS_URL") else timedelta()
-    hand_over_webhooks(notifications.due_delivery_ids(now - late))
+    hand_over_webhooks(webhook_delivery.due_delivery_ids(now - late))

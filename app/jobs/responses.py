@@ -8,7 +8,7 @@ from flask import current_app
 from app.core.clock import utcnow
 from app.extensions import db
 from app.jobs import URGENT, job_context, runs_on
-from app.jobs.notifications import deliver_due, hand_over_webhooks
+from app.jobs.notifications import deliver_due, hand_over_emitted
 from app.models.busy import retrying_when_busy
 from app.services.insight import alerts
 from app.services.insight.alerts import EvaluateResult
@@ -41,7 +41,7 @@ def _process(response_id: int, source_key: str | None = None) -> bool:
         return False
     now = utcnow()
     raised = retrying_when_busy(alert, f"alert after response {response_id}")
-    hand_over_webhooks(raised.delivery_ids)
+    hand_over_emitted()
     if raised.notifications:
         deliver_due(now)
     return True

@@ -6,7 +6,7 @@ import logging
 from app.core.clock import utcnow
 from app.extensions import db
 from app.jobs import BULK, NOTIFY, job_context, runs_on
-from app.jobs.notifications import deliver_due, hand_over_webhooks
+from app.jobs.notifications import deliver_due, hand_over_emitted
 from app.services.sla import escalations, policies, refreshes
 from app.services.sla.escalations import SweepResult
 
@@ -21,7 +21,7 @@ def sweep_sla() -> SweepResult:
         db.session.commit()
         now = utcnow()
         result = escalations.sweep(now)
-        hand_over_webhooks(result.delivery_ids)
+        hand_over_emitted()
         deliver_due(now)
         try:
             refreshes.run_stale(now)

@@ -10,7 +10,7 @@ from app.models.branches import Branch, QrCode
 from app.models.jobs import FileChunk, HeldJob, JobRun, JobStatus
 from app.models.integrations import API_SCOPES, ApiKey, api_key_branches
 from app.models.people import Department, Role, User, user_branches, user_departments
-from app.models.notifications import Notification, OutboxEmail, OutboxSms, WebhookDelivery, WebhookEndpoint
+from app.models.notifications import Notification, OutboxEmail, OutboxSms
 from app.models.responses import Answer, Channel, Response
 from app.models.routing import RoutingRule
 from app.models.sla import EscalationFiring, EscalationRule, Holiday, SlaPolicy, SlaRefresh, StatusSetting
@@ -38,6 +38,7 @@ from app.models.insight import (
     ResponseRollup,
     RollupDirty,
 )
+from app.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, webhook_endpoint_branches
 from app.models.tickets import (
     AppendOnlyError,
     Category,
@@ -60,5 +61,6 @@ __all__ = [
     "SkipRule", "User", "VersionStatus", "user_branches", "user_departments",
     "AppendOnlyError", "Category", "CustomerCode", "EscalationFiring", "EscalationRule", "Holiday", "Notification",
     "OutboxEmail", "OutboxSms", "Priority", "RoutingRule", "SlaPolicy", "SlaRefresh", "StatusSetting", "Ticket", "TicketEvent",
-    "TicketSource", "TicketStatus", "TicketViewer", "WebhookDelivery", "WebhookEndpoint",
+    "TicketSource", "TicketStatus", "TicketViewer", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
+    "webhook_endpoint_branches",
 ]

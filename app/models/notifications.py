@@ -1,9 +1,9 @@
-"""Notifications: an in-app inbox per user, e-mail (an outbox in dev), signed webhooks."""
+"""Notifications: an in-app inbox per user, e-mail and text messages (an outbox in dev)."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -56,33 +56,3 @@ class OutboxSms(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     error: Mapped[str | None] = mapped_column(Text)
-
-
-class WebhookEndpoint(db.Model):
-    __tablename__ = "webhook_endpoints"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    url: Mapped[str] = mapped_column(String(500))
-    #: HMAC-SHA256 key for the signature header.
-    secret: Mapped[str] = mapped_column(String(64))
-    #: Event names it receives; empty means all.
-    events: Mapped[list[str]] = mapped_column(JSON, default=list)
-    active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-
-
-class WebhookDelivery(db.Model):
-    __tablename__ = "webhook_deliveries"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id"), index=True)
-    event: Mapped[str] = mapped_column(String(40))
-    payload: Mapped[dict] = mapped_column(JSON)
-    attempts: Mapped[int] = mapped_column(default=0)
-    status_code: Mapped[int | None] = mapped_column()
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-
-    endpoint: Mapped[WebhookEndpoint] = relationship()

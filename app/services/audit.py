@@ -45,6 +45,7 @@ ENTITY_TYPES: dict[str, str] = {
     "Response": "response",
     "ImprovementAction": "improvement_action",
     "ApiKey": "api_key",
+    "WebhookEndpoint": "webhook_endpoint",
 }
 
 

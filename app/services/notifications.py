@@ -1,6 +1,6 @@
-"""Notifications: the in-app inbox, e-mail (an outbox, and SMTP when configured), signed webhooks.
+"""Notifications: the in-app inbox and e-mail (an outbox, and SMTP when configured).
 
-Rows first, sending later: ``notify`` and ``publish`` only add rows in the caller's
+Rows first, sending later: ``notify`` only adds rows in the caller's
 transaction; the jobs in ``app.jobs.notifications`` send them after the commit, and the SLA
 sweep picks up whatever was not handed over (so a crash between commit and hand-over loses
 nothing).
@@ -9,24 +9,13 @@ nothing).
   sets it to the branch's next opening outside business hours).
 - **E-mail**: written to ``OutboxEmail`` once the notification is delivered, to users with
   an address. Without ``SMTP_HOST`` it only goes to the log and the outbox page.
-- **Webhooks**: one ``WebhookDelivery`` per event and active endpoint that wants it; the body
-  is JSON, signed ``X-Loopdesk-Signature: sha256=<hex HMAC-SHA256 of the body>`` with the
-  endpoint's secret. A delivery is at least once: receivers deduplicate on the ``id`` in the
-  body (also in ``X-Loopdesk-Delivery``). Failed attempts wait
-  ``LOOPDESK_WEBHOOK_RETRY_SECONDS`` (10 s, 1 min, 5 min, 15 min, 1 h), then it gives up. Only http(s)
-  to public addresses, no redirects (``app.services.outgoing_http``; ``LOOPDESK_OUTGOING_ALLOWED_HOSTS``
-  names internal hosts an on-premise install may call).
+
+Webhooks are a domain of their own: ``app.services.webhooks``.
 """
 from __future__ import annotations
 
-import enum
-import hashlib
-import hmac
-import json
 import logging
 import smtplib
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,19 +23,15 @@ from email.message import EmailMessage
 
 from flask import current_app
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
 from app.core.clock import utcnow
 from app.core.languages import SUPPORTED_LOCALES
 from app.extensions import db
-from app.models import Notification, OutboxEmail, Ticket, User, WebhookDelivery, WebhookEndpoint
-from app.services import outgoing_http
+from app.models import Notification, OutboxEmail, Ticket, User
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Loopdesk-Signature"
-TIMESTAMP_HEADER = "X-Loopdesk-Timestamp"
 #: A notification whose e-mail could not be written for this long is not e-mailed any more.
 EMAIL_WINDOW = timedelta(days=2)
 
@@ -270,156 +255,3 @@ def ticket_url(ticket_id: int) -> str | None:
     except BuildError:
         return None
     return current_app.config["LOOPDESK_BASE_URL"] + path
-
-
-# --- Webhooks ----------------------------------------------------------------------
-
-
-def active_endpoints() -> list[WebhookEndpoint]:
-    return list(db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))))
-
-
-def publish(
-    event: str, data: dict, now: datetime | None = None, endpoints: Sequence[WebhookEndpoint] | None = None
-) -> list[WebhookDelivery]:
-    """Queue ``event`` for every active endpoint that wants it (``endpoints``: already read, for a sweep)."""
-    now = now or utcnow()
-    deliveries = [
-        WebhookDelivery(endpoint=endpoint, event=event, payload=data, created_at=now, next_attempt_at=now)
-        for endpoint in (active_endpoints() if endpoints is None else endpoints)
-        if not endpoint.events or event in endpoint.events
-    ]
-    db.session.add_all(deliveries)
-    return deliveries
-
-
-def ticket_data(ticket: Ticket) -> dict:
-    """A ticket as webhooks carry it: no customer contact details."""
-
-    def moment(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
-    return {
-        "id": ticket.id,
-        "reference_code": ticket.reference_code,
-        "url": ticket_url(ticket.id),
-        "branch": ticket.branch.code,
-        "department": ticket.department.code,
-        "category": str(ticket.category) if ticket.category else None,
-        "priority": str(ticket.priority),
-        "status": str(ticket.status),
-        "sla_state": ticket.sla_state,
-        "first_response_due_at": moment(ticket.first_response_due_at),
-        "resolution_due_at": moment(ticket.resolution_due_at),
-    }
-
-
-def sign(secret: str, body: bytes) -> str:
-    """The signature header's value for ``body``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def verify_signature(secret: str, body: bytes, header: str | None) -> bool:
-    """What a receiver does: recompute the signature and compare in constant time."""
-    return bool(header) and hmac.compare_digest(sign(secret, body), header)
-
-
-def delivery_body(delivery: WebhookDelivery) -> bytes:
-    """The same bytes on every attempt of one delivery."""
-    envelope = {
-        "id": delivery.id,
-        "event": delivery.event,
-        "created_at": delivery.created_at.isoformat(),
-        "data": delivery.payload,
-    }
-    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
-
-
-class Attempt(enum.StrEnum):
-    DELIVERED = "delivered"
-    RETRY = "retry"          # failed; next_attempt_at says when to try again
-    GAVE_UP = "gave_up"      # failed for the last time, or the endpoint is gone
-    SKIPPED = "skipped"      # delivered already, not due, or being attempted by someone else
-
-
-def retry_intervals() -> list[int]:
-    return list(current_app.config["LOOPDESK_WEBHOOK_RETRY_SECONDS"])
-
-
-def attempt_delivery(delivery_id: int, now: datetime | None = None) -> Attempt:
-    """POST one webhook delivery if it is due, and record the attempt on its row.
-
-    The row is locked while the request runs (skipped when locked: someone else is trying),
-    so a job and a sweep never send one attempt twice. The caller commits.
-    """
-    now = now or utcnow()
-    query = select(WebhookDelivery).where(WebhookDelivery.id == delivery_id).options(
-        selectinload(WebhookDelivery.endpoint)
-    )
-    delivery = db.session.scalar(_locked(query, WebhookDelivery))
-    # Allow a second early: RQ schedules the retry from a moment a little before our clock read.
-    if (
-        delivery is None
-        or delivery.delivered_at is not None
-        or delivery.next_attempt_at is None
-        or delivery.next_attempt_at > now + timedelta(seconds=1)
-    ):
-        return Attempt.SKIPPED
-    endpoint = delivery.endpoint
-    if not endpoint.active:
-        delivery.next_attempt_at = None
-        delivery.last_error = "endpoint deactivated"
-        return Attempt.GAVE_UP
-    body = delivery_body(delivery)
-    request = urllib.request.Request(endpoint.url, data=body, method="POST", headers={
-        "Content-Type": "application/json; charset=utf-8",
-        "User-Agent": "Loopdesk-Webhooks/1",
-        "X-Loopdesk-Event": delivery.event,
-        "X-Loopdesk-Delivery": str(delivery.id),
-        TIMESTAMP_HEADER: str(int(now.timestamp())),
-        SIGNATURE_HEADER: sign(endpoint.secret, body),
-    })
-    delivery.attempts += 1
-    status, error = None, None
-    try:
-        with outgoing_http.open_url(request, timeout=current_app.config["LOOPDESK_WEBHOOK_TIMEOUT_SECONDS"]) as reply:
-            status = reply.status
-            reply.read(1024)
-    except urllib.error.HTTPError as failure:
-        status, error = failure.code, f"HTTP {failure.code}"
-        failure.close()
-    except (urllib.error.URLError, OSError, ValueError) as failure:
-        error = f"{type(failure).__name__}: {getattr(failure, 'reason', failure)}"
-    delivery.status_code = status
-    if error is None and status is not None and 200 <= status < 300:
-        delivery.delivered_at, delivery.next_attempt_at, delivery.last_error = now, None, None
-        return Attempt.DELIVERED
-    delivery.last_error = (error or f"HTTP {status}")[:2000]
-    intervals = retry_intervals()
-    if delivery.attempts <= len(intervals):
-        delivery.next_attempt_at = now + timedelta(seconds=intervals[delivery.attempts - 1])
-        log.info("webhook %s to %s failed (attempt %s: %s), next at %s", delivery.id, endpoint.url,
-                 delivery.attempts, delivery.last_error, delivery.next_attempt_at.isoformat())
-        return Attempt.RETRY
-    delivery.next_attempt_at = None
-    log.warning("webhook %s to %s gave up after %s attempts: %s", delivery.id, endpoint.url,
-                delivery.attempts, delivery.last_error)
-    return Attempt.GAVE_UP
-
-
-def due_delivery_ids(before: datetime, limit: int = 1000) -> list[int]:
-    """Undelivered webhook deliveries whose next attempt is at or before ``before``."""
-    return list(db.session.scalars(
-        select(WebhookDelivery.id)
-        .where(WebhookDelivery.delivered_at.is_(None), WebhookDelivery.next_attempt_at <= before)
-        .order_by(WebhookDelivery.next_attempt_at)
-        .limit(limit)
-    ))
-
-
-def endpoints_and_attempts(delivery_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-    """Each delivery's endpoint and attempts so far (a delivery handed over again gets only the retries it has left)."""
-    return {delivery_id: (endpoint_id, attempts) for delivery_id, endpoint_id, attempts in db.session.execute(
-        select(WebhookDelivery.id, WebhookDelivery.endpoint_id, WebhookDelivery.attempts)
-        .where(WebhookDelivery.id.in_(list(delivery_ids)))
-    )}

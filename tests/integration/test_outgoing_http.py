@@ -15,9 +15,10 @@ import pytest
 
 from app.extensions import db
 from app.models import WebhookDelivery
-from app.services import notifications, outgoing_http
-from app.services.notifications import Attempt
-from tests.integration.test_notifications import T0, add_endpoint, published, receiving
+from app.services import outgoing_http
+from app.services.webhooks import delivery as webhook_delivery
+from app.services.webhooks.delivery import Attempt
+from tests.integration.webhooks.receiver import T0, add_endpoint, published, receiving
 
 LOOPBACK_ALLOWED = {"LOOPDESK_OUTGOING_ALLOWED_HOSTS": ["127.0.0.1"]}
 
@@ -39,7 +40,7 @@ def test_public_addresses_are_public(address):
 def _attempt(url: str) -> WebhookDelivery:
     add_endpoint(url)
     delivery_id = published().id
-    assert notifications.attempt_delivery(delivery_id, T0) is Attempt.RETRY
+    assert webhook_delivery.attempt_delivery(delivery_id, T0) is Attempt.RETRY
     db.session.commit()
     return db.session.get(WebhookDelivery, delivery_id)
 
@@ -87,7 +88,7 @@ def test_with_the_setting_the_named_host_gets_the_delivery(app):
     with app.app_context(), receiving(200) as receiver:
         add_endpoint(receiver.url)
         delivery_id = published().id
-        assert notifications.attempt_delivery(delivery_id, T0) is Attempt.DELIVERED
+        assert webhook_delivery.attempt_delivery(delivery_id, T0) is Attempt.DELIVERED
         assert len(receiver.requests) == 1
 
 

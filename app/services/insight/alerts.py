@@ -34,7 +34,7 @@ close an episode every hour.
 Receivers: the active supervisors whose scope holds the branch (every branch, or assigned);
 when a branch has none, the active admins, so an alert is never heard by nobody. Each gets the
 notification (inbox, and e-mail when they have an address) in their own language; webhooks get
-a ``branch.alert`` event.
+an ``alert.raised`` event.
 """
 from __future__ import annotations
 
@@ -60,6 +60,7 @@ from app.services import notifications
 from app.services.dashboard import scores as dashboard_scores
 from app.services.insight import rollups
 from app.services.insight.filters import counted_in_scores
+from app.services.webhooks import events as webhook_events
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ CSAT_DROP, INDEX_DROP, NEGATIVE_RATE = "csat_drop", "index_drop", "negative_rate
 NEGATIVE_BURST = "negative_burst"
 KINDS = (CSAT_DROP, INDEX_DROP, NEGATIVE_RATE, NEGATIVE_BURST)
 NOTIFICATION_KIND = "alert"
-WEBHOOK_EVENT = "branch.alert"
+WEBHOOK_EVENT = "alert.raised"
 
 
 # --- The figures of a branch -----------------------------------------------------------------
@@ -199,7 +200,6 @@ class EvaluateResult:
     opened: list[int] = field(default_factory=list)
     closed: int = 0
     notifications: int = 0
-    delivery_ids: list[int] = field(default_factory=list)
 
 
 def evaluate(now: datetime) -> EvaluateResult:
@@ -232,7 +232,7 @@ def evaluate(now: datetime) -> EvaluateResult:
         if kind != NEGATIVE_BURST:
             result.closed += _close(branch_id, kind, now)
     result.closed += _close_quiet_bursts({b.id: b for b in branches}, now)
-    result.notifications, result.delivery_ids = notices.send()
+    result.notifications = notices.send()
     return result
 
 
@@ -299,7 +299,7 @@ def after_response(response_id: int, now: datetime) -> EvaluateResult:
         result.opened.append(episode_id)
         notices = _Notices(now)
         notices.add(branch, finding, episode_id)
-        result.notifications, result.delivery_ids = notices.send()
+        result.notifications = notices.send()
     return result
 
 
@@ -381,21 +381,22 @@ class _Notices:
                 title, body = message(finding, branch.name, link, to_responses)
             self.messages.append(notifications.Message(user, None, NOTIFICATION_KIND, title, body))
         self.events.append({
-            "episode_id": episode_id, "kind": finding.kind, "branch": branch.code, "branch_name": branch.name,
-            "opened_at": self.now.isoformat(), "url": url, "figures": finding.details,
+            "branch_id": branch.id, "episode_id": episode_id, "kind": finding.kind, "branch": branch.code, "branch_name": branch.name,
+            "opened_at": self.now, "url": url, "figures": finding.details,
             "receivers": [user.id for user in receivers],
         })
         log.info("alert %s opened for branch %s; notified %d", finding.kind, branch.code, len(receivers))
 
-    def send(self) -> tuple[int, list[int]]:
+    def send(self) -> int:
+        """Write the notifications and the webhook events; returns how many notifications."""
         sent = notifications.notify_many(self.messages, self.now)
-        deliveries = []
         if self.events:
-            endpoints = notifications.active_endpoints()
+            endpoints = webhook_events.active_endpoints()
             for event in self.events:
-                deliveries += notifications.publish(WEBHOOK_EVENT, event, self.now, endpoints)
+                alert = {name: value for name, value in event.items() if name != "branch_id"}
+                webhook_events.emit(WEBHOOK_EVENT, {"alert": alert}, event["branch_id"], self.now, endpoints)
             db.session.flush()
-        return sent, [delivery.id for delivery in deliveries]
+        return sent
 
 
 def dashboard_url(branch_id: int, finding: Finding) -> str | None:

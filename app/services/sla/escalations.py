@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import force_locale, gettext as _
@@ -50,13 +50,13 @@ from app.models import (
     Ticket,
     TicketEvent,
     User,
-    WebhookDelivery,
 )
 from app.services import notifications
 from app.services.branches import calendars
 from app.services.sla import clocks as sla_clocks
 from app.services.sla.clocks import OPEN_STATUSES, Rung, TicketClock
 from app.services.sla.policies import LadderRule, SlaSettings
+from app.services.webhooks import events as webhook_events
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +75,10 @@ class SweepResult:
     actions: int = 0
     batches: int = 0
     seconds: float = 0.0
-    #: Webhook deliveries to hand to the jobs once committed (the jobs' sweep finds them otherwise).
-    delivery_ids: list[int] = field(default_factory=list)
 
     def add(self, other: SweepResult) -> None:
         for name in ("tickets", "rungs_fired", "notifications", "actions"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.delivery_ids += other.delivery_ids
 
 
 def sweep(now: datetime, batch: int = 1000) -> SweepResult:
@@ -161,7 +158,6 @@ def sweep_batch(tickets: Sequence[Ticket], now: datetime, settings: SlaSettings)
     sla_clocks.write_deadlines(
         {ticket: sla_clocks.deadline_values(ticket, measured[ticket.id], fired) for ticket in tickets}
     )
-    result.delivery_ids = [delivery.id for delivery in batch.deliveries]
     return result
 
 
@@ -233,7 +229,6 @@ class _Batch:
         self._openings: dict[int, datetime] = {}
         self._endpoints = None
         self._departments: dict[int, Department | None] = {}
-        self.deliveries: list[WebhookDelivery] = []
         self.messages: list[notifications.Message] = []
         self.events: list[dict] = []
 
@@ -303,14 +298,17 @@ class _Batch:
         receivers = [user.display_name or user.username for user in claim.receivers]
         self.log(ticket, "escalation", None, str(rule.level), None,
                  {"level": rule.level, "notice": notice, "receivers": receivers})
-        result.actions += int(self._act(ticket, rule))
-        data = notifications.ticket_data(ticket) | {
-            "escalation": {"level": rule.level, "clock": rule.clock, "trigger": rule.trigger,
-                           "action": rule.action, "receivers": [user.id for user in claim.receivers]},
-        }
+        logged = len(self.events)
+        acted = self._act(ticket, rule)
+        result.actions += int(acted)
         if self._endpoints is None:
-            self._endpoints = notifications.active_endpoints()
-        self.deliveries += notifications.publish(_event_name(rule), data, self.now, self._endpoints)
+            self._endpoints = webhook_events.active_endpoints()
+        escalation = {"level": rule.level, "clock": rule.clock, "trigger": rule.trigger, "action": rule.action,
+                      "receivers": [user.id for user in claim.receivers]}
+        webhook_events.ticket_changed(_event_name(rule), ticket, self.now, self._endpoints, escalation=escalation)
+        if acted:
+            webhook_events.ticket_changed("ticket.updated", ticket, self.now, self._endpoints,
+                                          changes=[event["kind"] for event in self.events[logged:]])
 
     def _act(self, ticket: Ticket, rule: LadderRule) -> bool:
         if rule.action == "raise_priority":
@@ -358,9 +356,10 @@ class _Batch:
 
 
 def _event_name(rule: LadderRule) -> str:
+    """The webhook event of a fired rung: a warning, the breach itself, or a rung after the breach."""
     if rule.trigger == "warning":
-        return "ticket.sla_warning"
-    return "ticket.breached" if rule.offset_minutes <= 0 else "ticket.escalated"
+        return "sla.warning"
+    return "sla.breached" if rule.offset_minutes <= 0 else "escalation.fired"
 
 
 def rung_notice(rung: Rung, deadline: Deadline, now: datetime) -> dict:

@@ -20,6 +20,7 @@ from app.services.insight import rollups
 from app.services.tickets import opening
 from app.services.insight.filters import ARG_NAMES, InsightFilter
 from app.services.survey.plans import plan_for
+from app.services.webhooks import events as webhook_events, payloads as webhook_payloads
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ DURATION_SAMPLE = 200
 
 
 def process_submitted(response_id: int, source_key: str | None = None) -> bool:
-    """Flag data quality, count the response on its QR code and open its ticket, exactly once.
+    """Flag data quality, count the response on its QR code, open its ticket and emit ``response.submitted``, exactly once.
 
     Safe to run twice (a retry, the sweep): only the call that marks the row
     processed does the work. Returns whether this call did it. ``source_key`` is the keyed
@@ -77,7 +78,10 @@ def process_submitted(response_id: int, source_key: str | None = None) -> bool:
             .values(response_count=QrCode.response_count + 1)
         )
     db.session.flush()
-    opening.open_from_response(response.id, now, attach_to=_same_source_ticket(response, thresholds))
+    ticket = opening.open_from_response(response.id, now, attach_to=_same_source_ticket(response, thresholds))
+    webhook_events.emit("response.submitted", lambda: {
+        "response": webhook_payloads.response(response, ticket.reference_code if ticket is not None else None),
+    }, response.branch_id, now)
     for branch_id, day in sorted(days):
         rollups.mark_dirty(branch_id, day)
     return True

@@ -24,7 +24,7 @@ limits), ``customer_status`` (what the customer may see of their feedback and do
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -38,6 +38,7 @@ from app.extensions import db
 from app.models import Department, Priority, Ticket, TicketEvent, TicketStatus, User
 from app.services.sla import clocks as sla_clocks
 from app.services.tickets import customer_messages, queries, search
+from app.services.webhooks import events as webhook_events
 from app.services.tickets.errors import (
     EmptyBody,
     ForbiddenTransition,
@@ -220,6 +221,7 @@ def _run(
             if sla or ticket.first_response_at != answered:
                 sla_clocks.refresh_deadlines(ticket, now)
             db.session.flush()
+            announce(ticket, events, now)
             return events
         except StaleDataError:
             db.session.rollback()
@@ -229,6 +231,14 @@ def _run(
                 raise StaleTicket(ticket, _events_after(ticket_id, seen_version)) from None
             log.info("ticket %s was rewritten during a change by %s; trying once more", ticket_id, actor.id)
     raise AssertionError("unreachable")
+
+
+def announce(ticket: Ticket, events: Sequence[TicketEvent], now: datetime) -> None:
+    """The webhook events of a change (after its flush): ``ticket.updated`` with what changed, and
+    ``ticket.resolved`` when the change resolved it."""
+    webhook_events.ticket_changed("ticket.updated", ticket, now, changes=list(dict.fromkeys(e.kind for e in events)))
+    if any(e.kind == "status" and e.new_value == TicketStatus.RESOLVED.value for e in events):
+        webhook_events.ticket_changed("ticket.resolved", ticket, now)
 
 
 def _refuse_if_stale(ticket: Ticket, seen_version: int) -> None:

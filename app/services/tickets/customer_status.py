@@ -30,7 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.extensions import db
 from app.models import CustomerCode, Response, Ticket, TicketEvent, TicketStatus
 from app.services.sla import clocks as sla_clocks
-from app.services.tickets import _set_status, customer_messages, search
+from app.services.tickets import _set_status, announce, customer_messages, search
 from app.services.tickets.errors import MAX_BODY, TicketError
 
 #: A rating at or below this reopens a resolved or closed ticket.
@@ -222,13 +222,15 @@ def answer(reference_code: str, secret: str, body: str, now: datetime) -> Ticket
     if len(body) > MAX_BODY:
         raise CustomerRefused(_l("That text is too long."))
 
-    def change(ticket: Ticket) -> None:
+    def change(ticket: Ticket) -> list[TicketEvent]:
         if ticket.status not in OPEN:
             raise CustomerRefused(_l("This feedback is resolved; you can rate how it was handled."))
-        db.session.add(TicketEvent(ticket=ticket, kind="customer_reply", at=now, body=body, visible_to_customer=True))
+        events = [TicketEvent(ticket=ticket, kind="customer_reply", at=now, body=body, visible_to_customer=True)]
+        db.session.add(events[0])
         if ticket.status == TicketStatus.WAITING:
-            _set_status(ticket, None, TicketStatus.IN_PROGRESS, now)
+            events.append(_set_status(ticket, None, TicketStatus.IN_PROGRESS, now))
         search.refresh(ticket)
+        return events
 
     return _run(reference_code, secret, now, change)
 
@@ -245,15 +247,15 @@ def rate(reference_code: str, secret: str, rating: int | str, comment: str, now:
     if len(comment) > MAX_BODY:
         raise CustomerRefused(_l("That text is too long."))
 
-    def change(ticket: Ticket) -> None:
+    def change(ticket: Ticket) -> list[TicketEvent]:
         if ticket.status not in DONE:
             raise CustomerRefused(_l("You can rate the handling once your feedback is resolved."))
         ticket.customer_rating, ticket.customer_rated_at = rating, now
-        db.session.add(TicketEvent(
-            ticket=ticket, kind="rating", at=now, new_value=str(rating), body=comment or None,
-        ))
+        events = [TicketEvent(ticket=ticket, kind="rating", at=now, new_value=str(rating), body=comment or None)]
+        db.session.add(events[0])
         if rating <= REOPEN_AT_MOST:
-            _set_status(ticket, None, TicketStatus.IN_PROGRESS, now)
+            events.append(_set_status(ticket, None, TicketStatus.IN_PROGRESS, now))
+        return events
 
     return _run(reference_code, secret, now, change)
 
@@ -264,10 +266,11 @@ def _run(reference_code: str, secret: str, now: datetime, change) -> Ticket:
         ticket = _checked_ticket(reference_code, secret)
         try:
             with db.session.no_autoflush:
-                change(ticket)
+                events = change(ticket)
             ticket.updated_at = now
             sla_clocks.refresh_deadlines(ticket, now)
             db.session.flush()
+            announce(ticket, events, now)
             return ticket
         except StaleDataError:
             db.session.rollback()

@@ -30,6 +30,7 @@ from app.services import routing as routing_rules
 from app.services.sla import clocks as sla_clocks
 from app.services.tickets import queries, search
 from app.services.survey.plans import plan_for, SurveyPlan
+from app.services.webhooks import events as webhook_events
 from app.services.tickets.errors import EmptyBody, InvalidValue, MAX_BODY, MAX_SUBJECT, OutOfScope, parse_choice
 
 STAFF_SOURCES = (TicketSource.PHONE, TicketSource.WALK_IN)
@@ -205,6 +206,7 @@ def _opened(ticket: Ticket, actor: User | None, now: datetime) -> None:
     search.refresh(ticket)
     sla_clocks.refresh_deadlines(ticket, now)
     db.session.flush()
+    webhook_events.ticket_changed("ticket.created", ticket, now)
 
 
 def create_ticket(

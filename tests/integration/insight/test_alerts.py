@@ -1,6 +1,7 @@
 """Alerts: a sharp drop or too much negative feedback opens one episode and notifies the branch's supervisors once."""
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from app.models import (
     WebhookEndpoint,
 )
 from app.services.insight import alerts, rollups
+from app.services.webhooks import delivery as webhook_delivery, payloads
 from test_dashboard import add_response
 
 
@@ -212,16 +214,19 @@ def test_a_branch_without_a_supervisor_alerts_the_admins(app, shop):
 
 def test_webhooks_receive_the_alert(app, shop):
     with app.app_context():
-        db.session.add(WebhookEndpoint(url="https://crm.example.com/hook", secret="s" * 32, events=["branch.alert"]))
+        db.session.add(WebhookEndpoint(url="https://crm.example.com/hook", secret="whsec_c2VjcmV0",
+                                       events=["alert.raised"]))
         db.session.commit()
         rate(shop["a"], 5, 40, recent=False)
         rate(shop["a"], 3, 25, recent=True)
-        result = evaluate()
+        evaluate()
         [delivery] = db.session.scalars(select(WebhookDelivery)).all()
-        assert result.delivery_ids == [delivery.id]
-        assert delivery.event == "branch.alert" and delivery.payload["branch"] == "ALERT-A"
-        assert delivery.payload["kind"] == "csat_drop"
-        assert delivery.payload["url"].startswith("http://localhost/insight/?branch_ids=")
+        alert = delivery.payload["alert"]
+        envelope = json.loads(webhook_delivery.body(delivery))
+        assert payloads.envelope_schema("alert.raised")().validate(envelope) == {}  # as documented
+        assert delivery.event == "alert.raised" and alert["branch"] == "ALERT-A"
+        assert alert["kind"] == "csat_drop"
+        assert alert["url"].startswith("http://localhost/insight/?branch_ids=")
 
 
 def test_of_two_sweeps_at_once_only_the_one_that_opens_the_episode_notifies(app, shop, monkeypatch):

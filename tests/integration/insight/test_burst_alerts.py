@@ -2,6 +2,7 @@
 once per episode; and the drop alerts do not flap around their threshold."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.jobs.responses import response_submitted
 from app.models import AlertEpisode, Branch, OutboxEmail, Response, Ticket, User, WebhookDelivery, WebhookEndpoint
+from app.services.webhooks import delivery as webhook_delivery, payloads
 from app.services.insight import alerts
 from test_alerts import episodes, evaluate, inbox, rate, shop  # noqa: F401  (shop is a fixture)
 from test_dashboard import add_response
@@ -160,13 +162,17 @@ def test_the_chain_default_is_a_setting(app, shop):
 
 def test_webhooks_receive_the_burst(app, shop):
     with app.app_context():
-        db.session.add(WebhookEndpoint(url="https://crm.example.com/hook", secret="s" * 32, events=["branch.alert"]))
+        db.session.add(WebhookEndpoint(url="https://crm.example.com/hook", secret="whsec_c2VjcmV0",
+                                       events=["alert.raised"]))
         db.session.commit()
         for minutes in (0, 1, 2):
             customer(shop["a"], LUNCH + timedelta(minutes=minutes), UNHAPPY)
-        [delivery] = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.event == "branch.alert")).all()
-        assert delivery.payload["kind"] == "negative_burst" and delivery.payload["branch"] == "ALERT-A"
-        assert delivery.payload["figures"]["negative"] == 3
+        [delivery] = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.event == "alert.raised")).all()
+        alert = delivery.payload["alert"]
+        envelope = json.loads(webhook_delivery.body(delivery))
+        assert payloads.envelope_schema("alert.raised")().validate(envelope) == {}  # as documented
+        assert alert["kind"] == "negative_burst" and alert["branch"] == "ALERT-A"
+        assert alert["figures"]["negative"] == 3
         assert db.session.scalar(select(Ticket.id).where(Ticket.branch_id == shop["a"]).limit(1)) is not None
 
 

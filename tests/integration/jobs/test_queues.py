@@ -18,9 +18,9 @@ from app.core.clock import utcnow
 from app.extensions import db
 from app.jobs import BULK, NOTIFY, QUEUES, URGENT, queue, queue_of
 from app.models import Response, WebhookDelivery
-from app.services import notifications
+from app.services.webhooks import events
 from tests.conftest import REDIS_URL, SurveyWalker, run_burst_worker, worker_env
-from tests.integration.test_notifications import add_endpoint, receiving
+from tests.integration.webhooks.receiver import add_endpoint, receiving
 
 EXPECTED = {
     "app.jobs.hand_over_held": URGENT,
@@ -150,7 +150,8 @@ def test_a_webhook_burst_waits_beside_the_queue_and_a_new_complaint_goes_first(a
                 db.session.commit()
                 now = utcnow()
                 for _ in range(30):  # 30 events, each to both endpoints
-                    notifications.publish("ticket.created", {"reference_code": "LD-7K2Q9"}, now)
+                    events.emit_test(first, "LD-7K2Q9", now)
+                    events.emit_test(second, "LD-7K2Q9", now)
                 db.session.commit()
                 deliveries = db.session.scalars(select(WebhookDelivery.id).order_by(WebhookDelivery.id)).all()
                 assert len(deliveries) == 60
@@ -176,9 +177,11 @@ def test_a_webhook_burst_waits_beside_the_queue_and_a_new_complaint_goes_first(a
                 processed = db.session.scalar(select(Response.processed_at).order_by(Response.id.desc()).limit(1))
                 delivered = db.session.execute(
                     select(func.count(), func.min(WebhookDelivery.delivered_at)).where(
-                        WebhookDelivery.delivered_at.is_not(None))
+                        WebhookDelivery.delivered_at.is_not(None), WebhookDelivery.event == "webhook.test")
                 ).one()
-                assert delivered[0] == 60 and len(receiver.requests) == 60  # the whole burst went out
+                assert delivered[0] == 60  # the whole burst went out
+                # and the complaint's own events (response.submitted, ticket.created) to both endpoints
+                assert len(receiver.requests) == 64
                 assert processed is not None and processed < delivered[1]  # the complaint before any of it
                 assert [registry.get_rate_limited_job_count() for registry in waiting.values()] == [0, 0]
     finally:

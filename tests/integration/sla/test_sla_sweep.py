@@ -33,6 +33,7 @@ from app.models import (
     WebhookEndpoint,
 )
 from app.services import notifications
+from app.services.webhooks import events as webhook_events
 from app.services.branches import calendars
 from app.services.sla import clocks as sla_clocks, escalations, policies
 from tests.conftest import PG_URL, REDIS_URL, worker_env
@@ -358,21 +359,24 @@ def test_raise_priority_and_move_queue_rungs_act_once_and_are_logged(app, world)
 
 def test_each_rung_is_published_once_to_webhooks(app, world):
     with app.app_context():
-        db.session.add(WebhookEndpoint(url="http://127.0.0.1:9/hooks", secret="s", events=[]))
+        db.session.add(WebhookEndpoint(url="http://127.0.0.1:9/hooks", secret="whsec_c2VjcmV0",
+                                       events=["sla.warning", "sla.breached", "escalation.fired"]))
         db.session.commit()
         ticket_id = open_ticket(world, MONDAY_11H, first_response_at=MONDAY_11H + MINUTE)
         due = sla_clocks.clock_for(db.session.get(Ticket, ticket_id), MONDAY_11H).resolution.due_at
         delivery_ids = []
         for now in (due - timedelta(hours=1), due + MINUTE, due + timedelta(hours=5), due + timedelta(hours=5)):
-            delivery_ids += escalations.sweep(now).delivery_ids
+            escalations.sweep(now)
+            delivery_ids += webhook_events.committed_delivery_ids()
         deliveries = db.session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
         assert [d.id for d in deliveries] == delivery_ids
-        assert [d.event for d in deliveries] == ["ticket.sla_warning", "ticket.breached", "ticket.escalated"]
+        assert [d.event for d in deliveries] == ["sla.warning", "sla.breached", "escalation.fired"]
+        assert len({d.event_id for d in deliveries}) == 3
         breach = deliveries[1].payload
-        assert breach["reference_code"] == db.session.get(Ticket, ticket_id).reference_code
+        assert breach["ticket"]["reference_code"] == db.session.get(Ticket, ticket_id).reference_code
         assert breach["escalation"] == {"level": 1, "clock": "resolution", "trigger": "due", "action": "notify",
                                         "receivers": [world["supervisor"], world["head_office"]]}
-        assert "contact_phone" not in breach
+        assert not {"contact_phone", "contact_email", "contact_name"} & set(breach["ticket"])
 
 
 def make_backlog(world, tickets: int, created_at: datetime) -> None:
