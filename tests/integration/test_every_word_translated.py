@@ -15,7 +15,7 @@ Left out of the check, as msgids (``IGNORED`` says why of each kind):
 - a message that is only placeholders and punctuation ("%(a)s – %(b)s").
 Demo data that is English on purpose is data, not catalogue text, and is removed before the check:
 the bilingual names and English comments of ``DATA``, the questionnaire's English texts (its editor
-shows every language), department codes, and the English names of British public holidays (the
+shows every language), department codes, webhook event types, and the English names of British public holidays (the
 ``holidays`` package has no Chinese names for them).
 """
 from __future__ import annotations
@@ -90,7 +90,10 @@ def data_words() -> list[str]:
     from app.core.calendars import public_days
     from app.models import Department, Dimension, Question, Questionnaire, QuestionnaireVersion
 
-    found = set(DATA) | set(db.session.scalars(db.select(Department.code)))
+    from app.services.webhooks.events import EVENT_TYPES, TEST_EVENT
+
+    # webhook event types (sla.breached) are identifiers a receiver reads, shown beside their words
+    found = set(DATA) | set(db.session.scalars(db.select(Department.code))) | {*EVENT_TYPES, TEST_EVENT}
 
     def english(texts) -> None:
         if isinstance(texts, dict) and texts.get("en"):

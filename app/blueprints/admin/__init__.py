@@ -9,12 +9,12 @@ from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user
 
 from app import labels
-from app.blueprints.admin import api_keys, audit_log, branches, people, questionnaires, routing, sla
+from app.blueprints.admin import api_keys, audit_log, branches, people, questionnaires, routing, sla, webhooks
 from app.extensions import login_manager
 from app.models import Role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-for area in (questionnaires, branches, people, routing, sla, api_keys, audit_log):
+for area in (questionnaires, branches, people, routing, sla, api_keys, webhooks, audit_log):
     bp.register_blueprint(area.bp)
 
 
