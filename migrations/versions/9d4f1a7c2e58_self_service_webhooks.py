@@ -3,7 +3,7 @@ previous one for 24 h after a rotation); deliveries carry their event id and pay
 attempt is a row of webhook_attempts. Old event names become the new ones.
 
 Revision ID: 9d4f1a7c2e58
-Revises: 7b3e9d2c4a61
+Revises: 9c4e1a7b3d52
 Create Date: 2026-12-04 20:20:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9d4f1a7c2e58'
-down_revision = '7b3e9d2c4a61'
+down_revision = '9c4e1a7b3d52'
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.models import Response, Ticket
+from app.models import Channel, Response, Ticket
 from app.services.notifications import ticket_url
 
 VERSION = 1
@@ -72,6 +72,8 @@ class ResponseData(Schema):
     reference_code = fields.String(allow_none=True, required=True)
     branch = fields.String(required=True)
     qr_code = fields.String(allow_none=True, required=True, metadata={"description": "The QR code's label"})
+    channel = fields.String(required=True, validate=validate.OneOf([c.value for c in Channel]),
+                            metadata={"description": "How it came in: qr, kiosk, link, api (an integration), staff"})
     questionnaire = fields.String(required=True, metadata={"description": "The questionnaire's code"})
     version = fields.Integer(required=True)
     language = fields.String(required=True)
@@ -191,6 +193,7 @@ def response(response: Response, ticket_reference_code: str | None) -> dict:
         "reference_code": response.reference_code,
         "branch": response.branch.code,
         "qr_code": response.qr_code.label if response.qr_code is not None else None,
+        "channel": str(response.channel),
         "questionnaire": version.questionnaire.code,
         "version": version.number,
         "language": response.language,
