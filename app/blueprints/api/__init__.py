@@ -21,7 +21,7 @@ from flask import Flask, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
-from app.blueprints.api import auth, branches, docs, problems, responses
+from app.blueprints.api import auth, branches, docs, problems, responses, webhooks
 from app.blueprints.inputs import IdConverter
 from app.core.ids import MAX_ID
 from app.extensions import csrf
@@ -76,6 +76,7 @@ def init_app(app: Flask) -> None:
         "type": "http", "scheme": "bearer",
         "description": "An API key from Administration → API keys (shown once when made or rotated).",
     })
+    webhooks.document(rest_api.spec)
     resources = frozenset(module.bp.name for module in RESOURCES)
 
     @app.before_request
