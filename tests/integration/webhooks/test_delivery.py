@@ -230,3 +230,15 @@ def test_the_body_is_the_documented_envelope(app):
         envelope = json.loads(webhook_delivery.body(delivery))
         assert envelope == {"id": delivery.event_id, "type": "webhook.test", "version": 1,
                             "created_at": T0.isoformat(), "data": delivery.payload}
+
+
+def test_the_readmes_receiver_example_is_the_code_this_receiver_verifies_with():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Webhooks (Integrations)"):]
+    example = section[section.index("```python\n") + len("```python\n"):section.index("```\n\n")]
+    receiver = (Path(__file__).parent / "receiver.py").read_text(encoding="utf-8")
+    ours = receiver[receiver.index("import base64\n"):receiver.index("# --- to here")].rstrip() + "\n"
+    assert example == ours
