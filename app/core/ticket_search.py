@@ -81,6 +81,15 @@ def searchable_text(
     return "\n".join(doubled(fold(part)) for part in parts if part)
 
 
+def ticked_labels(routing: dict | None) -> list[str]:
+    """The labels, in every language, of the options a survey ticket's subject is made of when its
+    customer wrote nothing (``routing["subject"]``, worded for the reader by app.labels.ticket_subject):
+    "等待时间太长" and "Waiting too long" both find it, and the one found is the snippet."""
+    parts = (routing or {}).get("subject") or []
+    return [label for part in parts if isinstance(part, dict) and isinstance(part.get("option"), dict)
+            for label in part["option"].values() if isinstance(label, str) and label]
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     """What a query can mean: a reference code, a phone number's digits, words (each folded)."""

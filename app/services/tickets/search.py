@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
-from app.core.ticket_search import MAX_QUERY, SearchQuery, Snippet, like_pattern, searchable_text, snippet
+from app.core.ticket_search import MAX_QUERY, SearchQuery, Snippet, like_pattern, searchable_text, snippet, ticked_labels
 from app.extensions import db
 from app.models import Ticket, TicketEvent, User
 from app.models.tickets import OPEN_STATUSES
@@ -37,19 +37,10 @@ def refresh(ticket: Ticket) -> None:
         contact_phone=ticket.contact_phone,
         contact_email=ticket.contact_email,
         contact_name=ticket.contact_name,
-        subject=ticket.subject or "\n".join(ticked_labels(ticket)),
+        subject=ticket.subject or "\n".join(ticked_labels(ticket.routing)),
         description=ticket.description,
         bodies=bodies,
     )
-
-
-def ticked_labels(ticket: Ticket) -> list[str]:
-    """The labels, in every language, of the options a survey ticket's subject is made of when its
-    customer wrote nothing (labels.ticket_subject words them for the reader): "等待时间太长" and
-    "Waiting too long" both find it, and the one found is the snippet."""
-    parts = (ticket.routing or {}).get("subject") or []
-    return [label for part in parts if isinstance(part.get("option"), dict)
-            for label in part["option"].values() if isinstance(label, str) and label]
 
 
 @dataclass(frozen=True)
@@ -113,4 +104,4 @@ def _contains(fragment: str):
 
 
 def _snippet(ticket: Ticket, bodies: list[str], query: SearchQuery) -> Snippet | None:
-    return snippet([ticket.subject, *ticked_labels(ticket), ticket.description, *bodies, ticket.contact_name, ticket.contact_email], query)
+    return snippet([ticket.subject, *ticked_labels(ticket.routing), ticket.description, *bodies, ticket.contact_name, ticket.contact_email], query)
