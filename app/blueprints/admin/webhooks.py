@@ -24,10 +24,7 @@ def _branches() -> list[Branch]:
 
 
 def _endpoint(endpoint_id: int) -> WebhookEndpoint:
-    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
-    if endpoint is None:
-        abort(404)
-    return endpoint
+    return db.get_or_404(WebhookEndpoint, endpoint_id)
 
 
 @bp.get("/")
@@ -67,7 +64,7 @@ def _endpoint_page(endpoint: WebhookEndpoint, form: EndpointForm, status: int = 
         deliveries=webhook_endpoints.deliveries(endpoint),
         event_labels=EVENT_LABELS,
         previous_hours=signing.PREVIOUS_SECRET_HOURS,
-    ), status
+    ), status, ({"Cache-Control": "no-store"} if secret else {})  # a secret stays out of caches and history
 
 
 @bp.route("/<id:endpoint_id>", methods=["GET", "POST"])

@@ -64,6 +64,7 @@ def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(app, client, demo):
     assert reply.status_code == 200
     secret = shown_secret(page)
     assert secret and "shown only this once" in page
+    assert reply.headers["Cache-Control"] == "no-store"
     with app.app_context():
         endpoint = db.session.scalar(select(WebhookEndpoint))
         assert (endpoint.name, endpoint.url, endpoint.events, endpoint.all_branches) == (

@@ -15,7 +15,6 @@ from app.models import Branch, Ticket, TicketStatus, User, WebhookDelivery
 from app.services import tickets
 from app.services.sla import escalations
 from app.services.webhooks import delivery as webhook_delivery, payloads
-from app.services.webhooks.events import EVENT_TYPES
 from tests.conftest import SurveyWalker
 from tests.integration.webhooks.receiver import add_endpoint, receiving
 
@@ -113,29 +112,5 @@ def test_working_a_ticket_sends_ticket_updated_and_resolved_in_the_transaction(a
         assert deliveries[0].payload["ticket"]["assigned"] is True
         assert deliveries[1].payload["changes"] == ["status"]
         assert deliveries[2].payload["ticket"]["status"] == "resolved"
-        for delivery in deliveries:
-            assert_documented(json.loads(webhook_delivery.body(delivery)))
-
-
-def test_every_emitted_payload_validates_against_its_documented_schema(app, demo):
-    """The complaint, its work and its SLA ladder to the end; the alert has its own test (test_alerts)."""
-    complain(app.test_client(), demo["tokens"]["SH-PEOPLE"])
-    with app.app_context():
-        add_endpoint("http://127.0.0.1:9/hooks")
-        db.session.commit()
-    complain(app.test_client(), demo["tokens"]["SH-PEOPLE"])
-    with app.app_context():
-        ticket = db.session.scalar(select(Ticket).order_by(Ticket.id.desc()))
-        staff = db.session.scalar(select(User).where(User.username == "staff"))
-        for hours in (1, 3, 8, 30, 80, 200):
-            escalations.sweep(utcnow() + timedelta(hours=hours))
-        tickets.claim(ticket, staff, tickets.page_version(ticket))
-        tickets.change_status(ticket, staff, TicketStatus.RESOLVED, tickets.page_version(ticket))
-        db.session.commit()
-        deliveries = db.session.scalars(select(WebhookDelivery)).all()
-        emitted = {d.event for d in deliveries}
-        assert emitted >= {"response.submitted", "ticket.created", "ticket.updated", "ticket.resolved",
-                           "sla.warning", "sla.breached"}, emitted
-        assert emitted <= set(EVENT_TYPES)
         for delivery in deliveries:
             assert_documented(json.loads(webhook_delivery.body(delivery)))
