@@ -172,10 +172,10 @@ def configure_input(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     from app.blueprints import (
-        actions, admin, auth, customer, exports, inbox, insight, jobs, main, qr, quality, staff, supervisor, survey, tickets, words,
+        actions, admin, auth, customer, customers, exports, inbox, insight, jobs, main, qr, quality, staff, supervisor, survey, tickets, words,
     )
 
-    for module in (main, survey, customer, qr, auth, staff, tickets, supervisor, inbox, jobs, insight, words, quality, actions, exports, admin):
+    for module in (main, survey, customer, qr, auth, staff, tickets, supervisor, inbox, jobs, insight, words, quality, actions, customers, exports, admin):
         app.register_blueprint(module.bp)
     from app.blueprints import api
 

@@ -95,6 +95,7 @@ def cron() -> None:
     """Run RQ's cron scheduler: enqueue the periodic sweeps (through a Redis outage too)."""
     from app.jobs import HAND_OVER_SECONDS, hand_over_held, queue, queue_of
     from app.jobs.alerts import INTERVAL_SECONDS as ALERT_INTERVAL, sweep_alerts
+    from app.jobs.customers import sweep_customer_retention
     from app.jobs.files import sweep_old_files
     from app.jobs.insight import sweep_rollups
     from app.jobs.responses import sweep_unprocessed
@@ -105,7 +106,8 @@ def cron() -> None:
         raise click.ClickException("REDIS_URL is not set: use `flask jobs sweep --every 60`")
     sla_seconds = current_app.config["LOOPDESK_SLA_SWEEP_SECONDS"]
     every = [(hand_over_held, HAND_OVER_SECONDS), (sweep_unprocessed, 60), (sweep_rollups, 60),
-             (sweep_sla, sla_seconds), (sweep_alerts, ALERT_INTERVAL), (sweep_old_files, 3600)]
+             (sweep_sla, sla_seconds), (sweep_alerts, ALERT_INTERVAL), (sweep_old_files, 3600),
+             (sweep_customer_retention, 3600)]
 
     def register(scheduler) -> None:
         for func, interval in every:
@@ -135,6 +137,7 @@ def sweep(every: int) -> None:
 
 def _sweep_once() -> None:
     from app.jobs.alerts import sweep_alerts
+    from app.jobs.customers import sweep_customer_retention
     from app.jobs.files import sweep_old_files
     from app.jobs.insight import sweep_rollups
     from app.jobs.responses import sweep_unprocessed
@@ -159,3 +162,6 @@ def _sweep_once() -> None:
     removed = sweep_old_files()
     if removed:
         click.echo(f"removed {removed} file(s) kept past LOOPDESK_JOB_FILE_DAYS")
+    erased = sweep_customer_retention()
+    if erased:
+        click.echo(f"erased {erased} customer(s) inactive past LOOPDESK_CUSTOMER_RETENTION_DAYS")

@@ -49,6 +49,10 @@ class Config:
         #: Days a finished file is kept for its download (an export holds customers' personal data); then removed.
         self.LOOPDESK_JOB_FILE_DAYS = float(os.environ.get("LOOPDESK_JOB_FILE_DAYS", "7"))
         self.LOOPDESK_S3_BUCKET = os.environ.get("LOOPDESK_S3_BUCKET") or None
+        #: Days after a known customer's last activity when the sweep erases them (个人信息保护法); 0: never.
+        self.LOOPDESK_CUSTOMER_RETENTION_DAYS = float(os.environ.get("LOOPDESK_CUSTOMER_RETENTION_DAYS", "0"))
+        #: The largest customer import file accepted, in MiB.
+        self.LOOPDESK_CUSTOMER_IMPORT_MAX_MB = float(os.environ.get("LOOPDESK_CUSTOMER_IMPORT_MAX_MB", "50"))
         self.LOOPDESK_S3_PREFIX = os.environ.get("LOOPDESK_S3_PREFIX", "loopdesk/")
         self.LOOPDESK_S3_ENDPOINT_URL = os.environ.get("LOOPDESK_S3_ENDPOINT_URL") or None
         #: Head office's time zone: admin pages that belong to no branch (the audit log) show times in it.

@@ -39,6 +39,7 @@ JOB_KIND_LABELS = {
     "responses_xlsx": _l("Responses (Excel)"),
     "tickets_csv": _l("Tickets (CSV)"),
     "tickets_xlsx": _l("Tickets (Excel)"),
+    "customers_import": _l("Customer import"),
 }
 #: The audit log's words for what was changed and how.
 AUDIT_ENTITY_LABELS = {
@@ -60,6 +61,9 @@ AUDIT_ENTITY_LABELS = {
     "improvement_action": _l("Improvement action"),
     "api_key": _l("API key"),
     "webhook_endpoint": _l("Webhook endpoint"),
+    "customer": _l("Customer"),
+    "customer_attribute": _l("Customer attribute"),
+    "job_run": _l("Import or export"),
 }
 AUDIT_ACTION_LABELS = {
     "create": _l("Created"),
@@ -79,6 +83,10 @@ AUDIT_ACTION_LABELS = {
     "sign_out_everywhere": _l("Signed out everywhere"),
     "confirm": _l("Flag confirmed"),
     "clear": _l("Flag cleared"),
+    "erase": _l("Erased"),
+    "import": _l("Imported"),
+    "export": _l("Exported"),
+    "consent": _l("Consent changed"),
 }
 CATEGORY_LABELS = {
     "product": _l("Product"),
@@ -326,3 +334,53 @@ def _subject_part(part: dict) -> str:
         what = str(CATEGORY_LABELS[part["category"]]) if part.get("category") in CATEGORY_LABELS else text(part.get("question"))
         return _("%(what)s %(score)s/%(of)s", what=what, score=part["score"], of=part.get("of", 5))
     return ""
+#: What is wrong with a customer's value (app.core.contacts.PROBLEM_CODES): at a form's field and in an
+#: import's row problems, which are stored as codes and worded here when read.
+CONTACT_PROBLEMS = {
+    "phone_invalid": _l("Not a valid phone number (add the country code, e.g. +44, for a number abroad)."),
+    "email_invalid": _l("Not a valid e-mail address."),
+    "too_long": _l("Too long."),
+    "number_invalid": _l("Not a number."),
+    "date_invalid": _l("Not a date (write it as 2024-03-01)."),
+    "choice_unknown": _l("Not one of the attribute's choices."),
+    "language_unknown": _l("Not a language Loopdesk speaks (Simplified Chinese, English, Traditional Chinese)."),
+    "branch_unknown": _l("No branch has this code or name."),
+    "owner_unknown": _l("No active user has this username."),
+    "consent_unclear": _l("Write yes or no (是/否)."),
+    "no_identity": _l("The row has no external id, phone or e-mail: nothing to find the customer by."),
+    "external_id_taken": _l("Another customer has this external id."),
+}
+#: What can be wrong with a whole import file (app.services.customers.imports.FILE_PROBLEMS).
+IMPORT_FILE_PROBLEMS = {
+    "empty": _l("The file is empty."),
+    "too_big": _l("The file is too large (at most %(mb)s MB)."),
+    "not_a_table": _l("This is not a table: upload a CSV file or an Excel workbook (.xlsx)."),
+    "encoding": _l("The file's text is neither UTF-8 nor GB18030: save it again as CSV UTF-8."),
+    "old_excel": _l("Old Excel files (.xls) cannot be read: save it as .xlsx or CSV."),
+    "no_rows": _l("The file has a header but no rows."),
+}
+#: The customer fields an import column can fill (app.core.contacts.FIELDS).
+CUSTOMER_FIELD_LABELS = {
+    "external_id": _l("External id (CRM)"),
+    "name": _l("Name"),
+    "company": _l("Company"),
+    "phone": _l("Phone"),
+    "email": _l("E-mail"),
+    "language": _l("Preferred language"),
+    "branch": _l("Branch (code or name)"),
+    "owner": _l("Account owner (username)"),
+    "consent_email": _l("Consent: e-mail"),
+    "consent_sms": _l("Consent: text message"),
+    "consent_phone": _l("Consent: phone call"),
+}
+#: The ways a customer may be contacted.
+CHANNEL_LABELS = {"email": _l("E-mail"), "sms": _l("Text message"), "phone": _l("Phone call")}
+#: The types of attribute an admin can define.
+ATTRIBUTE_TYPE_LABELS = {
+    "text": _l("Text"), "number": _l("Number"), "date": _l("Date"), "choice": _l("One of a list"),
+    "tags": _l("Tags (several words)"),
+}
+#: Where a customer's consent or opt-out came from.
+CONSENT_SOURCE_LABELS = {
+    "import": _l("Import"), "admin": _l("Entered by staff"), "api": _l("CRM (API)"), "survey": _l("Survey"),
+}

@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import Select, false
+from sqlalchemy import Select, false, or_
 
-from app.models import ApiKey, Branch, Response, Role, Ticket, User
+from app.models import ApiKey, Branch, Customer, Response, Role, Ticket, User
 
 
 def role_required(*roles: Role) -> Callable:
@@ -71,6 +71,22 @@ def scope_tickets(query: Select, who: User | ApiKey) -> Select:
         return query.where(false())
     query = query.where(Ticket.department_id.in_(department_ids))
     return query if user.all_branches else query.where(Ticket.branch_id.in_(branch_ids))
+
+
+def scope_customers(query: Select, user: User) -> Select:
+    """Limit a query on Customer to those whose personal data the user may see.
+
+    Admins and head-office users (all_branches) see every customer; everybody else the customers of
+    one of their branches and those whose account owner they are. A customer with neither branch nor
+    owner is head office's. (The customer pages are for supervisors and admins: ``role_required``.)
+    """
+    if user.role == Role.ADMIN or user.all_branches:
+        return query
+    branch_ids = [b.id for b in user.branches]
+    mine = [Customer.owner_id == user.id]
+    if branch_ids:
+        mine.append(Customer.branches.any(Branch.id.in_(branch_ids)))
+    return query.where(or_(*mine))
 
 
 def can_manage_branch(user: User, branch: Branch) -> bool:

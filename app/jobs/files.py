@@ -11,6 +11,7 @@ from app.jobs import BULK, enqueue, job_context, runs_on
 from app.models import JobRun
 from app.services import exports, job_runs
 from app.services.branches import posters
+from app.services.customers import imports as customer_imports
 
 BUILDERS: dict[str, job_runs.Builder] = {
     "posters_pdf": posters.build_posters_pdf,
@@ -19,6 +20,7 @@ BUILDERS: dict[str, job_runs.Builder] = {
     "responses_xlsx": exports.build_responses_xlsx,
     "tickets_csv": exports.build_tickets_csv,
     "tickets_xlsx": exports.build_tickets_xlsx,
+    customer_imports.KIND: customer_imports.run,
 }
 
 

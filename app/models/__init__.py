@@ -12,6 +12,13 @@ from app.models.integrations import API_SCOPES, ApiKey, api_key_branches
 from app.models.people import Department, Role, User, user_branches, user_departments
 from app.models.notifications import Notification, OutboxEmail, OutboxSms
 from app.models.responses import Answer, Channel, Response
+from app.models.customers import (
+    Customer,
+    CustomerAttribute,
+    CustomerConsent,
+    CustomerImportProblem,
+    customer_branches,
+)
 from app.models.routing import RoutingRule
 from app.models.sla import EscalationFiring, EscalationRule, Holiday, SlaPolicy, SlaRefresh, StatusSetting
 from app.models.surveys import (
@@ -53,7 +60,8 @@ from app.models.tickets import (
 
 __all__ = [
     "API_SCOPES", "ApiKey", "api_key_branches",
-    "AuditEntry", "FileChunk", "HeldJob", "JobRun", "JobStatus",
+    "AuditEntry", "Customer", "CustomerAttribute", "CustomerConsent", "CustomerImportProblem",
+    "customer_branches", "FileChunk", "HeldJob", "JobRun", "JobStatus",
     "ActionStatus", "AlertEpisode", "AnswerRollup", "Fishbone", "ImprovementAction", "MonthlyAnswerRollup",
     "MonthlyOptionRollup", "MonthlyResponseRollup", "OptionRollup", "ResponseRollup", "RollupDirty",
     "Answer", "Branch", "Channel", "Department", "Dimension", "PublishedVersionError", "QrCode", "Question",

@@ -81,6 +81,8 @@ class Response(db.Model):
     contact_name: Mapped[str | None] = mapped_column(String(80))
     contact_phone: Mapped[str | None] = mapped_column(String(32))
     contact_email: Mapped[str | None] = mapped_column(String(255))
+    #: The known customer who answered (a personal link, an interview), None for a walk-in.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     #: Set by the after-submit job; a sweep re-runs the job for rows still without it.
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     #: Any change to the row (submit, flags and processing, a quality review) moves it: the API's incremental sync.

@@ -94,6 +94,8 @@ class Ticket(db.Model):
     contact_name: Mapped[str | None] = mapped_column(String(80))
     contact_phone: Mapped[str | None] = mapped_column(String(32))
     contact_email: Mapped[str | None] = mapped_column(String(255))
+    #: The known customer the ticket is about (their response's), None for a walk-in.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     #: What staff find the ticket by (app/core/ticket_search.searchable_text): code, phone digits, e-mail,
     #: name, subject, description, replies, notes and calls, folded. Kept by app/services/tickets/search.refresh.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -46,6 +46,9 @@ ENTITY_TYPES: dict[str, str] = {
     "ImprovementAction": "improvement_action",
     "ApiKey": "api_key",
     "WebhookEndpoint": "webhook_endpoint",
+    "Customer": "customer",
+    "CustomerAttribute": "customer_attribute",
+    "JobRun": "job_run",
 }
 
 

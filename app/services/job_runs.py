@@ -1,7 +1,8 @@
 """Long tasks that build a file (all posters at once, exports): start one, track its progress, keep its file.
 
 A builder is ``build(run, out, progress) -> (file_name, mimetype)``: it writes the file to the
-binary stream ``out`` and calls ``progress(done, total)`` as it goes. ``start`` stores the run and
+binary stream ``out`` and calls ``progress(done, total)`` as it goes. A task that makes no file (a
+customer import) returns None and leaves ``out`` empty. ``start`` stores the run and
 hands it to the job queue (RQ, or in process without Redis); the page of the run polls its row.
 
 Which builder makes which kind of file, and how a run reaches a worker, is plugged in at start-up
@@ -29,7 +30,7 @@ from app.services import file_store
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
-Builder = Callable[[JobRun, BinaryIO, Progress], tuple[str, str]]
+Builder = Callable[[JobRun, BinaryIO, Progress], tuple[str, str] | None]
 
 #: Seconds between progress writes: often enough for the page, rare enough not to slow the job.
 PROGRESS_EVERY = 0.5
@@ -93,7 +94,14 @@ def build(run_id: int) -> None:
     store = file_store.current()
     try:
         with open(path, "wb") as out:
-            name, mimetype = builder(run, out, progress)
+            made = builder(run, out, progress)
+        if made is None:  # a task that makes no file (an import): its own page says what it did
+            os.remove(path)
+            run.status, run.finished_at = JobStatus.DONE, utcnow()
+            run.done = max(run.done, run.total)
+            db.session.commit()
+            return
+        name, mimetype = made
         key = f"run-{run.id}-{uuid.uuid4().hex}{os.path.splitext(name)[1][:10]}"
         size = store.put(key, path)
     except Exception as error:

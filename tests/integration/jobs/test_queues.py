@@ -33,6 +33,7 @@ EXPECTED = {
     "app.jobs.notifications.deliver_webhook": BULK,
     "app.jobs.files.build_file": BULK,
     "app.jobs.files.sweep_old_files": BULK,
+    "app.jobs.customers.sweep_customer_retention": BULK,
     "app.jobs.insight.sweep_rollups": BULK,
     "app.jobs.insight.rebuild_branch_rollups": BULK,
     "app.jobs.sla.refresh_policy_tickets": BULK,
