@@ -95,7 +95,12 @@ COMPLAINT_KEYWORDS: tuple[str, ...] = (
     "莫名其妙", "敷衍", "糊弄", "忽悠", "甩脸", "脸色", "骂人", "骂我", "吼", "冷漠", "冷冰冰", "嫌弃", "冤大头",
     "刺客", "粗糙", "劣质", "次品", "假货", "山寨", "起毛", "蛋壳", "骨渣", "玻璃渣", "碎了", "裂了", "卡死",
     "卡顿", "死机", "闪退", "崩了", "丢了", "失灵", "不灵", "洒得", "撒得", "漏得", "晚到", "放错", "给错",
-    "发错", "装错", "写错", "记错", "偏高", "偏少", "偏小", "偏甜", "偏淡", "偏硬",
+    "发错", "装错", "写错", "记错", "偏高", "偏少", "偏小", "偏甜", "偏淡", "偏硬", "上成", "送成", "拿成",
+    "洒在", "撒在", "泼在", "傲慢", "高冷", "嚣张", "摆架子", "看不起人", "爱买不买", "昏暗", "潮湿", "闷热",
+    "破旧", "简陋", "陈旧", "狭窄", "嘈杂", "刺鼻", "不及格", "名不副实", "徒有虚名", "言过其实", "智商税",
+    "无奈", "出问题", "石沉大海", "没下文", "一拖再拖", "不准", "sour", "out of order", "short-changed",
+    "shortchanged", "covered in", "expected better", "expected more", "at best", "rolled his eyes",
+    "rolled her eyes", "rolled their eyes",
     "soggy", "greasy", "watery", "rubbery", "mushy", "chewy", "inedible", "flavourless", "tasteless",
     "was dry", "were dry", "too dry", "a fly", "a bug", "bugs", "insect", "cockroach", "mould", "mold", "mildew",
     "damp", "stain", "ripped", "worn out", "shabby", "paper thin", "smelled like", "smells like", "smelly",
@@ -127,7 +132,7 @@ PRAISE_WORDS: tuple[str, ...] = (
 )
 #: Idioms where a negated praise word is no complaint (不好意思: "excuse me").
 PRAISE_IDIOMS: tuple[str, ...] = (
-    "不好意思", "好不好", "不好说", "不热闹", "快递", "快餐", "不快不慢", "喜欢的",
+    "不好意思", "好不好", "不好说", "不热闹", "快递", "快餐", "不快不慢", "喜欢的", "什么好",
 )
 
 #: Topic words per category; a topic word need not be negative (服务员, toilet). Only the clauses
@@ -154,7 +159,8 @@ CATEGORY_KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "锅底", "汤底", "调料", "套餐", "做工", "材质", "面料", "线头", "质感", "拉链", "鞋底", "面膜", "化妆品",
         "护肤品", "电池", "充电器", "电器", "家电", "电脑", "系统", "软件", "数据", "报表", "bug", "版本", "货",
         "次品", "假货", "正品", "尺寸", "实物", "保温", "过敏", "费用", "利息", "利率", "冤大头", "刺客", "宰客",
-        "卡死", "死机", "闪退",
+        "卡死", "死机", "闪退", "买的", "新买", "刚买", "买回来", "到货", "收到的", "吹风机", "打印机", "墨盒",
+        "行李箱", "手表", "眼镜", "玩具", "salty", "sweet", "sour", "spicy", "milk", "fries",
         "burger", "fries", "pasta", "pizza", "dessert", "bread", "drink", "zip", "jacket", "shirt", "trousers",
         "size", "software", "crash", "damaged", "worth", "money", "soggy", "greasy", "chewy", "tasteless",
     ),
@@ -170,7 +176,9 @@ CATEGORY_KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         # general vocabulary: who serves and how, the steps of being served
         "出餐", "点餐", "点单", "没上", "流程", "手续", "办理", "办事", "响应", "老板", "老板娘", "店长", "导购",
         "销售", "快递员", "配送员", "小哥", "司机", "骂", "吼", "甩脸", "脸色", "冷漠", "敷衍", "怠慢", "赔",
-        "预订", "放错", "少送", "漏送", "晚到", "物流", "快递", "分钟", "查房", "退房", "挂失", "开户", "顾问", "实施",
+        "预订", "放错", "少送", "漏送", "晚到", "物流", "快递", "分钟", "上成", "送成", "拿成", "保洁", "敲门",
+        "审批", "推销", "交货", "供应商", "拖了", "一拖再拖", "傲慢", "高冷", "invoice", "chase", "rolled",
+        "short-changed", "shortchanged", "查房", "退房", "挂失", "开户", "顾问", "实施",
         "manager", "forgotten", "driver", "address", "seated", "dismissive", "impatient", "unhelpful", "minutes",
     ),
     "communication": (
@@ -183,7 +191,8 @@ CATEGORY_KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "nobody did", "never told", "didn't tell", "nobody told", "no one told",
         # general vocabulary: telling, answering, keeping someone informed
         "说明", "同步", "跟进", "客服", "才知道", "才说", "没说", "不说", "反馈", "回应", "讲清楚", "说清楚",
-        "mention", "unanswered", "on hold", "cut off", "update", "explained", "informed", "said",
+        "mention", "unanswered", "on hold", "cut off", "update", "explained", "informed", "said", "邮件", "石沉大海",
+        "确认", "下文", "不接", "不回", "warned", "emails",
     ),
     "environment": (
         "脏", "吵", "噪音", "洗手间", "厕所", "卫生间", "洗手池", "卫生", "温度", "太热", "太冷", "空调",
@@ -199,7 +208,8 @@ CATEGORY_KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         # general vocabulary: the premises, the room and what is in it, tableware, air, noise, light
         "盘子", "筷子", "勺子", "桌布", "抽烟", "吸烟", "插座", "窗帘", "被子", "被褥", "床", "房间", "潮",
         "湿", "镜子", "淋浴", "水压", "水温", "暖气", "照明", "砸墙", "楼道", "车位", "营业厅", "信号", "网络",
-        "网速", "墙", "地毯", "浴缸", "门锁", "干净",
+        "网速", "墙", "地毯", "浴缸", "门锁", "干净", "台阶", "楼梯", "坡道", "昏暗", "潮湿", "闷热", "破旧",
+        "简陋", "嘈杂", "刺鼻", "lift", "elevator", "pool", "gym", "floor",
         "wall", "heater", "lobby", "carpet", "mould", "mold", "mildew", "damp", "paper thin", "heating",
     ),
 })
@@ -215,14 +225,14 @@ URGENT_KEYWORDS: tuple[str, ...] = (
 
 NEGATIONS_ZH: tuple[str, ...] = (
     "不", "没", "无", "未", "没有", "不太", "不是", "不是很", "不算", "不怎么", "不那么", "没那么",
-    "不用", "无需", "不会", "不够", "不大", "毫无", "并不", "并没有",
+    "不用", "无需", "不会", "不够", "不大", "毫无", "并不", "并没有", "没多",
 )
 #: Words that may stand between a negation and what it negates: 没有让人失望, 不是很满意, 一点也不脏,
 #: 没有什么不满意, 不是特别好吃. Up to three of them, stripped from the end of the text before a keyword.
 NEGATION_FILLERS_ZH: tuple[str, ...] = (
     "让人", "让我", "让我们", "令人", "使人", "叫人", "很", "太", "那么", "这么", "怎么", "特别", "非常",
     "十分", "太过", "是", "算", "够", "什么", "任何", "觉得", "感觉", "有", "我", "得", "等", "排",
-    "一点", "一点儿", "一丝", "丝毫", "半点", "遇到", "碰到", "发现", "出现", "看到", "感到",
+    "一点", "一点儿", "一丝", "丝毫", "半点", "遇到", "碰到", "发现", "出现", "看到", "感到", "好",
 )
 _EN_NEGATION = re.compile(
     r"(?<![a-z0-9'])(?:not|cannot|no|never|nothing|nobody|without|[a-z]+n't|isnt|wasnt|arent|werent|dont|"
@@ -443,8 +453,8 @@ def _negated_praise(text: str, praise_words: Sequence[str]) -> list[tuple[int, s
 #: a span of time and still nothing (三个月都没发过来, 两周了还没消息); an item left out (少送了一份);
 #: found out only afterwards (追着问才知道); English "never arrived", "wouldn't flush".
 _TOO = re.compile(
-    r"(?:太|太过|过于)(?P<word>[\u3400-\u9fff]{1,2}?)(?:了|啦|吧|[!！]|$)"
-    r"|(?P<word2>[\u3400-\u9fff]{1,2})(?:得要命|得要死|得不行|得离谱|到离谱|得过分|死了|死人|到爆|到家了)"
+    r"(?:太|太过|过于)(?P<word>[\u3400-\u9fff]{1,2}?)(?:了|啦|吧|(?=[!！，,。.?？;；~～\s])|$)"
+    r"|(?P<word2>[\u3400-\u9fff]{1,2})(?:得要命|得要死|得不行|得离谱|到离谱|得过分|死了|死人|到爆|到家了|(?:得很|得厉害)(?=[!！，,。.?？;；~～\s]|$))"
 )
 #: Words a 太/死了 construction says without complaining (太感谢了, 笑死了, 爱死了).
 TOO_NOT_COMPLAINTS: tuple[str, ...] = ("感谢", "谢谢", "笑", "爱", "美", "好", "可以", "有才", "划算", "值")
@@ -456,6 +466,12 @@ _MISMATCH = re.compile(
     r"(?:和|跟|与)(?!别|其他|其它|外面|一般|普通)[^，。,.!！?？；;]{1,10}?(?:完全|根本|压根)?"
     r"(?:不一样|不符|对不上|不一致|两回事|两个东西|差太多|差很多|差远了)"
 )
+#: Never again (再也不会来了, 不想再去); needs improving (有待提高, 还需改进); not answering (电话总是不接);
+#: worse than somewhere else (比外面贵一倍).
+_NEVER_AGAIN = re.compile(r"(?:再也不(?:会|想|要)?(?:来|去)|不(?:会|想|要)再(?:来|去|光顾))(?!别|其他|其它|外面)")
+_NEEDS_IMPROVING = re.compile(r"(?:有待|需要|还需|亟待|还要|仍需)(?:提高|改进|改善|加强|提升)")
+_NOT_ANSWERING = re.compile(r"(?:总是|一直|也|都|从来|根本)(?:不|没)(?:接|回)(?![受触送家来去])")
+_WORSE_THAN_OTHERS = re.compile(r"比[^，。,.!！?？；;]{1,6}?(?:贵|差|慢|少|难吃|难喝|咸|脏|吵|挤|不好)")
 _LEFT_OUT = re.compile(r"(?:少|漏)(?:了|送|给|发|放|装)了?[一两三几]?[份杯个碗瓶件样道盒包]")
 _FOUND_OUT_LATE = re.compile(r"才(?:知道|说|告诉|通知|发现|被告知)")
 #: Nobody told: 没人提醒, 根本没讲清楚, 也没跟我们说一声 (not 没说的, "nothing to say against it").
@@ -471,6 +487,10 @@ _EN_NEVER = re.compile(
     r"(?<![a-z])never\s+(?:arrived|showed\s+up|turned\s+up|came|got\s+back|heard\s+back|received|answered|"
     r"responded|called|replied|fixed|returned|delivered|told|explained|showed)(?![a-z])"
 )
+#: "Too" + a word that is no praise is a complaint unless the whole text reads positive ("too much food, loved it").
+EN_TOO_AT_MOST = 0.3
+_EN_TOO = re.compile(r"(?<![a-z])(?:too|overly)\s+(?P<word>[a-z]+)(?![a-z])")
+_EN_HAD_TO = re.compile(r"(?<![a-z])had\s+to\s+(?:chase|ask|remind|wait|call|go\s+back|find|beg|fetch)(?![a-z])")
 _EN_DOES_NOT_WORK = re.compile(
     r"(?<![a-z])(?:didn't|doesn't|don't|wouldn't|won't|couldn't|can't|isn't|wasn't|aren't|weren't|"
     r"did\s+not|does\s+not|would\s+not|will\s+not|could\s+not|cannot)\s+(?:even\s+)?"
@@ -495,12 +515,23 @@ def _constructions(text: str, praise_words: Sequence[str]) -> list[tuple[int, st
     if _CHINESE.search(text):
         for match in _TOO.finditer(text):
             word = match["word"] or match["word2"]
-            if _not_praise(word, praise_words) and not _negated(text[: match.start()]):
+            nearest = word if match["word"] else word[-1]  # 快得很 in 上菜快得很
+            no_praise = _not_praise(word, praise_words) and _not_praise(nearest, praise_words)
+            if no_praise and not _negated(text[: match.start()]):
                 found.append((match.start(), match.group()))
-        for pattern in (_STILL_NOTHING, _MISMATCH, _LEFT_OUT, _FOUND_OUT_LATE, _NOT_TOLD):
+        for pattern in (_STILL_NOTHING, _MISMATCH, _LEFT_OUT, _FOUND_OUT_LATE, _NOT_TOLD, _NEVER_AGAIN,
+                        _NEEDS_IMPROVING, _NOT_ANSWERING):
             found += [(m.start(), m.group()) for m in pattern.finditer(text)]
-    for pattern in (_EN_NEVER, _EN_DOES_NOT_WORK, _EN_NOT_TOLD):
+        found += [(m.start(), m.group()) for m in _WORSE_THAN_OTHERS.finditer(text) if not _negated(text[: m.start()])]
+    for pattern in (_EN_NEVER, _EN_DOES_NOT_WORK, _EN_NOT_TOLD, _EN_HAD_TO):
         found += [(m.start(), m.group()) for m in pattern.finditer(text)]
+    too = list(_EN_TOO.finditer(text))
+    if too and sentiment.english_compound(text) < EN_TOO_AT_MOST:
+        found += [
+            (match.start(), match.group()) for match in too
+            if match["word"] not in praise_words and sentiment.english_weight(match["word"]) <= 0
+            and not _negated(text[: match.start()])
+        ]
     return found
 
 
@@ -511,6 +542,7 @@ ENGLISH_NEGATIVE = -0.05
 _EN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
+_PRAISE_DEGREES = ("很", "挺", "非常", "特别", "超", "真", "蛮")
 _BUT = re.compile(r"但是|但|可惜|就是|不过|只是|可是|却|(?<![a-z])(?:but|though|however)(?![a-z])")
 
 
@@ -520,14 +552,29 @@ def _praised_without_but(text: str, praise_words: Sequence[str]) -> bool:
     read 醒, 问题, 解释 as negative, do not make it a complaint."""
     last_but = max((m.start() for m in _BUT.finditer(text)), default=-1)
     for word in praise_words:
-        if len(word) < 2 or not _CHINESE.match(word):
+        if not _CHINESE.match(word):
             continue
+        if len(word) < 2:
+            word = next((degree + word for degree in _PRAISE_DEGREES if degree + word in text), "")
+            if not word:
+                continue
         at = text.find(word)
         while at != -1:
             if at > last_but and not _negated(text[:at]):
                 return True
             at = text.find(word, at + 1)
     return False
+
+
+_EN_NO_TROUBLE = re.compile(r"(?<![a-z])no\s+(?P<word>[a-z]+)")
+
+
+def _no_trouble(match: re.Match[str]) -> str:
+    """"No wait", "no issues", "no complaints": VADER weighs "no" −1.2, so such praise read as negative.
+    Before a negative word (complaints, problems) "no" says there was none of the trouble: both go; before a
+    word VADER does not weigh (wait, issues) only the "no" goes; before a positive word (no help) it stays."""
+    weight = sentiment.english_weight(match["word"])
+    return "" if weight < 0 else match["word"] if weight == 0 else match.group()
 
 
 def _negative_by_lexicon(text: str, praise_words: Sequence[str] = ()) -> list[tuple[int, str]]:
@@ -541,7 +588,9 @@ def _negative_by_lexicon(text: str, praise_words: Sequence[str] = ()) -> list[tu
     first clause. Other text: VADER's compound score at or below ``ENGLISH_NEGATIVE``; the phrase
     is its most negative word. Applied to texts in which nothing else found a complaint."""
     if not _CHINESE.search(text):
-        if not _EN_WORD.search(text) or sentiment.english_compound(text) > ENGLISH_NEGATIVE:
+        if not _EN_WORD.search(text) or (
+            sentiment.english_compound(_EN_NO_TROUBLE.sub(_no_trouble, text)) > ENGLISH_NEGATIVE
+        ):
             return []
         weighted = [(sentiment.english_weight(m.group()), m.start(), m.group()) for m in _EN_WORD.finditer(text)]
         weight, offset, word = min(weighted)
