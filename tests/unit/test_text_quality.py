@@ -60,21 +60,21 @@ def test_the_development_part_meets_the_targets():
 
 # Measured 2026-12-04 on the held-out part (130 comments, 91 complaints) with keywords, negation and
 # complaint constructions, the general category vocabularies and the shipped sentiment lexicons and
-# model: recall 84.6 %, precision 93.9 %, category accuracy 82.4 % (keywords alone: 69.2 %, 98.4 %,
-# 82.4 %); before those changes (2026-12-03) 76.9 %, 89.7 %, 74.7 %. Recall and category accuracy are
-# below the targets: not met, said so.
+# model: recall 89.0 %, precision 95.3 %, category accuracy 89.0 % (before these changes, 2026-12-03:
+# 76.9 %, 89.7 %, 74.7 %). The held-out part was measured three times for them, figures only: after the
+# first round of changes 84.6 / 93.9 / 82.4 % (keywords alone 69.2 / 98.4 / 82.4 %), after the second
+# these figures. Recall is below its target (81 of 91; 82 would meet it): not met, said so.
 def test_precision_meets_the_target_on_the_held_out_part():
     precision = text_quality.measure(COMMENTS, "heldout").precision
     assert precision >= 0.90
 
 
-@pytest.mark.xfail(strict=True, reason="measured 84.6 % on the held-out part")
+@pytest.mark.xfail(strict=True, reason="measured 89.0 % on the held-out part")
 def test_recall_meets_the_target_on_the_held_out_part():
     recall = text_quality.measure(COMMENTS, "heldout").recall
     assert recall >= 0.90
 
 
-@pytest.mark.xfail(strict=True, reason="measured 82.4 % on the held-out part")
 def test_category_accuracy_meets_the_target_on_the_held_out_part():
     category_accuracy = text_quality.measure(COMMENTS, "heldout").category_accuracy
     assert category_accuracy >= 0.85
@@ -82,7 +82,7 @@ def test_category_accuracy_meets_the_target_on_the_held_out_part():
 
 def test_the_held_out_part_is_better_read_than_by_keywords_alone():
     """The lexicons earn their place on text nobody tuned on (recall 69.2 % by keywords and constructions
-    alone → 84.6 %; 2026-12-04)."""
+    alone → 84.6 % with the lexicons after the first round of changes, 89.0 % after the second; 2026-12-04)."""
     keywords_only = replace(routing.DEFAULT_SETTINGS, sentiment_lexicon=False)
     held_out = [c for c in COMMENTS if c.split == "heldout" and c.complaint]
     found = sum(1 for c in held_out if routing.is_negative(text_quality._response(c.text)))
