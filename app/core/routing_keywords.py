@@ -345,18 +345,28 @@ def _conceded(text: str) -> list[tuple[int, int]]:
     return [match.span() for match in _CONCESSION.finditer(text)]
 
 
+@lru_cache(maxsize=256)
+def _prepared(keywords: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """Each distinct keyword of a list with its pattern and literal, once per list (the lists are a
+    settings' tuples), not once per answer."""
+    return tuple(
+        (keyword, pattern, _literal(keyword))
+        for keyword in dict.fromkeys(keywords) if (pattern := _keyword_pattern(keyword)) is not None
+    )
+
+
 def find_keywords(
     texts: Sequence[tuple[str, str]], keywords: Iterable[str], negation: bool = True
 ) -> list[KeywordHit]:
     """The first counting occurrence of each keyword in ``texts`` ((question key, text) pairs), in text order.
 
     ``negation=False`` counts negated occurrences too (topic words: 没有答复 is still about a reply)."""
-    patterns = [(keyword, _keyword_pattern(keyword)) for keyword in dict.fromkeys(keywords)]
+    patterns = _prepared(keywords if isinstance(keywords, tuple) else tuple(keywords))
     found: dict[str, KeywordHit] = {}
     for index, (question, text) in enumerate(texts):
         normalised = normalise(text)
-        for keyword, pattern in patterns:
-            if pattern is None or keyword in found or _literal(keyword) not in normalised:
+        for keyword, pattern, literal in patterns:
+            if literal not in normalised or keyword in found:
                 continue
             for match in pattern.finditer(normalised):
                 if not negation or not (
