@@ -72,6 +72,10 @@ class Questionnaire(db.Model):
     )
     target_branches: Mapped[list[Branch]] = relationship(secondary=questionnaire_branches)
 
+    @property
+    def published_versions(self) -> list[QuestionnaireVersion]:
+        return [v for v in self.versions if v.status == VersionStatus.PUBLISHED]
+
 
 class QuestionnaireVersion(db.Model):
     """A version's questions. Once published it never changes: responses point at it."""
