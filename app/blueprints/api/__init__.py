@@ -8,7 +8,7 @@ vendored in app/static/). Where things are:
 - ``problems``: every error as application/problem+json, ``problems.abort(status, detail)``,
   ``@problems.documented(...)``;
 - ``pagination``: cursor lists (``ListArgs`` / ``SyncArgs``, ``page_schema``, ``page``);
-- one module per resource, holding its schemas and views: ``branches``, ``questionnaires``, ``responses``, ...
+- one module per resource, holding its schemas and views: ``branches``, ``questionnaires``, ``responses``, ``dashboard``
 
 CSRF does not apply (the blueprints are exempt: a request carries its key, never a cookie that a browser
 would add on its own), and no session authenticates the API.
@@ -21,13 +21,13 @@ from flask import Flask, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
-from app.blueprints.api import auth, branches, docs, problems, questionnaires, responses, webhooks
+from app.blueprints.api import auth, branches, dashboard, docs, problems, questionnaires, responses, webhooks
 from app.blueprints.inputs import IdConverter
 from app.core.ids import MAX_ID
 from app.extensions import csrf
 
 #: The resource modules, each with its ``bp`` (a flask_smorest.Blueprint under /api/v1).
-RESOURCES = (branches, questionnaires, responses)
+RESOURCES = (branches, questionnaires, responses, dashboard)
 
 DESCRIPTION = """Loopdesk's JSON API: branches, questionnaires, responses, tickets and dashboard figures for the
 integrations of a chain (a CRM, a call centre, an app).

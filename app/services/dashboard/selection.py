@@ -13,7 +13,8 @@ from sqlalchemy import select
 from app.core import insight
 from app.core.insight import Grain
 from app.extensions import db
-from app.models import Branch, Role, User
+from app.models import ApiKey, Branch, User
+from app.permissions import branch_scope
 from app.services.insight.filters import InsightFilter
 
 #: Without dates the dashboard shows the last 30 days.
@@ -31,9 +32,10 @@ class BranchRef:
 
 @dataclass(frozen=True)
 class Selection:
-    """A filter resolved for one user: its days, and the branches it covers inside their scope."""
+    """A filter resolved for one user (or an integration's API key): its days, and the branches it covers
+    inside their scope."""
 
-    user: User
+    user: User | ApiKey
     filter: InsightFilter
     first: date
     last: date
@@ -47,16 +49,17 @@ class Selection:
         return [b.id for b in self.branches]
 
 
-def visible_branches(user: User) -> list[BranchRef]:
-    """The branches whose figures ``user`` may see: app.permissions' rule for responses
+def visible_branches(user: User | ApiKey) -> list[BranchRef]:
+    """The branches whose figures ``user`` (or an API key) may see: app.permissions' rule for responses
     (admins and head office every branch, others their own), closed branches included for history."""
     query = select(Branch.id, Branch.code, Branch.name, Branch.region, Branch.timezone).order_by(Branch.name)
-    if not (user.role == Role.ADMIN or user.all_branches):
-        query = query.where(Branch.id.in_([b.id for b in user.branches] or [-1]))
+    branch_ids = branch_scope(user)
+    if branch_ids is not None:
+        query = query.where(Branch.id.in_(branch_ids or [-1]))
     return [BranchRef(*row) for row in db.session.execute(query)]
 
 
-def resolve(user: User, wanted: InsightFilter, today: date, grain: Grain | str | None = None) -> Selection:
+def resolve(user: User | ApiKey, wanted: InsightFilter, today: date, grain: Grain | str | None = None) -> Selection:
     """The filter with its days filled in (the last 30 days by default) and its branches in scope."""
     first, last = wanted.date_from, wanted.date_to
     if first is None and last is None:
@@ -71,6 +74,6 @@ def resolve(user: User, wanted: InsightFilter, today: date, grain: Grain | str |
         b for b in visible
         if (not wanted.branch_ids or b.id in wanted.branch_ids) and (not wanted.region or b.region == wanted.region)
     ]
-    everything = (user.role == Role.ADMIN or user.all_branches) and len(chosen) == len(visible)
+    everything = branch_scope(user) is None and len(chosen) == len(visible)
     grain = Grain(grain) if grain in set(Grain) else insight.grain_for(first, last)
     return Selection(user, resolved, first, last, grain, tuple(chosen), everything)
