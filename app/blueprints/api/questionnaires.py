@@ -35,7 +35,10 @@ class QuestionSchema(ma.Schema):
     step = ma.fields.Integer(required=True, metadata={"description": "questions of one step share a screen"})
     type = ma.fields.String(required=True, validate=ma.validate.OneOf(("csat", "nps", "single", "multiple", "text", "contact")))
     required = ma.fields.Boolean(required=True)
-    dimension_key = ma.fields.String(attribute="dimension.key", required=True, allow_none=True)
+    dimension_key = ma.fields.Function(
+        lambda question: question.dimension.key if question.dimension is not None else None, required=True,
+        metadata={"type": ["string", "null"], "description": "the dimension its rating counts in, if any"},
+    )
     prompt = _texts()
     help = _texts()
     options = ma.fields.List(ma.fields.Nested(OptionSchema), required=True)
