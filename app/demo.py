@@ -8,10 +8,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from app.core import contacts
 from app.core.clock import utcnow
+from app.core.contacts import AttributeType, Channel as ContactChannel
 from app.core.reference import new_reference_code
 from app.extensions import db
-from app.models import Answer, Branch, Channel, Department, QrCode, Response, Role, Ticket, TicketStatus, User
+from app.models import (
+    Answer, Branch, Channel, Customer, CustomerAttribute, CustomerConsent, Department, QrCode, Response, Role, Ticket,
+    TicketStatus, User,
+)
 from app.services import tickets as ticket_service
 from app.services.insight import rollups
 from app.services.routing import stored
@@ -86,6 +91,7 @@ def seed_demo(responses: int = 300, seed: int = 7, worked_tickets: bool = True) 
         user.branches = [branches[c] for c in branch_codes or []]
         user.departments = [departments[c] for c in dept_codes]
         db.session.add(user)
+    _customers(random.Random(f"customers-{seed}"), branches)  # its own: the history stays as it was
     questionnaire = create_default_questionnaire()
     _past_responses(rng, list(branches.values()), questionnaire.current_version_id, responses)
     stored.seed_default_rules()
@@ -96,6 +102,60 @@ def seed_demo(responses: int = 300, seed: int = 7, worked_tickets: bool = True) 
     rollups.rebuild_all()  # the past responses were written directly, not through the after-submit job
     db.session.commit()
     return True
+
+
+#: The attributes the guides layer customers by: value tier, size, when the relationship started; and tags.
+CUSTOMER_ATTRIBUTES = [
+    ("tier", {"zh_Hans": "价值等级", "en": "Value tier"}, AttributeType.CHOICE,
+     [("high", "高价值（>100万）", "High (> 1M)"), ("medium", "中价值（20-100万）", "Medium (200k-1M)"),
+      ("low", "低价值（<20万）", "Low (< 200k)")]),
+    ("size", {"zh_Hans": "客户规模", "en": "Size"}, AttributeType.CHOICE,
+     [("large", "大型", "Large"), ("medium", "中型", "Medium"), ("small", "小型", "Small")]),
+    ("start_date", {"zh_Hans": "合作开始日期", "en": "Customer since"}, AttributeType.DATE, []),
+    ("tags", {"zh_Hans": "标签", "en": "Tags"}, AttributeType.TAGS, []),
+]
+CHINESE_SURNAMES = "王李张刘陈杨赵黄周吴"
+CHINESE_GIVEN = ["伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "杰"]
+ENGLISH_NAMES = ["Alice Smith", "Oliver Brown", "Amelia Jones", "Harry Taylor", "Isla Wilson", "Jack Evans"]
+COMPANIES = ["上海华信贸易有限公司", "杭州云帆科技有限公司", "浙江恒达物流", "上海新城餐饮管理", "个人客户"]
+
+
+def _customers(rng: random.Random, branches: dict[str, Branch], per_branch: int = 8) -> None:
+    """Known customers at each demo branch with a value tier, a size and a start date (issue 14)."""
+    for position, (key, labels, kind, choices) in enumerate(CUSTOMER_ATTRIBUTES):
+        db.session.add(CustomerAttribute(
+            key=key, labels=labels, type=kind, position=position,
+            choices=[{"value": v, "labels": {"zh_Hans": zh, "en": en}} for v, zh, en in choices]))
+    owner = db.session.scalar(select(User).where(User.username == "supervisor"))
+    now = utcnow()
+    number = 0
+    for code, branch in branches.items():
+        london = code == "LDN-SOHO"
+        for index in range(per_branch):
+            number += 1
+            tier = rng.choices(["high", "medium", "low"], weights=[2, 3, 5])[0]
+            if london:
+                name, phone, language = ENGLISH_NAMES[index % len(ENGLISH_NAMES)], f"07911 123{number:03d}", "en"
+                company = "Soho Trading Ltd" if tier != "low" else None
+            else:
+                name = rng.choice(CHINESE_SURNAMES) + rng.choice(CHINESE_GIVEN)
+                phone, language, company = f"139{rng.randrange(10**7, 10**8)}", "zh_Hans", rng.choice(COMPANIES)
+            started = (now - timedelta(days=rng.choice([60, 200, 400, 800, 1500]))).date()
+            customer = Customer(
+                external_id=f"CRM-{number:05d}", name=name, company=company, language=language,
+                phone=contacts.normalised_phone(phone, "GB" if london else "CN"),
+                email=f"customer{number}@example.com", email_key=f"customer{number}@example.com",
+                attributes={"tier": tier, "size": rng.choice(["large", "medium", "small"]),
+                            "start_date": started.isoformat(), **({"tags": ["vip"]} if tier == "high" else {})},
+                branches=[branch], owner=owner if tier == "high" and not london else None,
+            )
+            customer.consents = [
+                CustomerConsent(channel=ContactChannel.EMAIL, consented_at=now - timedelta(days=30), consent_source="import"),
+                CustomerConsent(channel=ContactChannel.SMS, consented_at=now - timedelta(days=30), consent_source="import",
+                                opted_out_at=now - timedelta(days=3) if index == 0 else None,
+                                opt_out_source="admin" if index == 0 else None),
+            ]
+            db.session.add(customer)
 
 
 def _recent_tickets(wanted: int = 8, looked_at: int = 80) -> None:

@@ -1,6 +1,7 @@
 """Known customers' pages: who may see whose personal data, creating and editing one, consent and opt-out."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -144,3 +145,13 @@ def test_an_admin_defines_an_attribute_with_labels_and_choices(app, client, demo
         tier = db.session.scalar(select(CustomerAttribute))
         assert tier.choices[0] == {"value": "high", "labels": {"zh_Hans": "高价值", "en": "High"}}
         assert db.session.scalar(select(AuditEntry).where(AuditEntry.entity_type == "customer_attribute")) is not None
+
+
+@pytest.mark.demo_customers
+def test_the_demo_seeds_customers_with_tiers_at_its_branches(app, demo):
+    with app.app_context():
+        customers = list(db.session.scalars(select(Customer)))
+        assert {b.code for c in customers for b in c.branches} == {"SH-PEOPLE", "HZ-WESTLAKE", "LDN-SOHO"}
+        assert {c.attributes["tier"] for c in customers} == {"high", "medium", "low"}
+        assert all(c.phone.startswith(("+86", "+44")) and c.attributes["start_date"] for c in customers)
+        assert {a.key for a in db.session.scalars(select(CustomerAttribute))} == {"tier", "size", "start_date", "tags"}
