@@ -107,8 +107,7 @@ def seed_demo(responses: int = 300, seed: int = 7, worked_tickets: bool = True) 
 #: The attributes the guides layer customers by: value tier, size, when the relationship started; and tags.
 CUSTOMER_ATTRIBUTES = [
     ("tier", {"zh_Hans": "价值等级", "en": "Value tier"}, AttributeType.CHOICE,
-     [("high", "高价值（>100万）", "High (> 1M)"), ("medium", "中价值（20-100万）", "Medium (200k-1M)"),
-      ("low", "低价值（<20万）", "Low (< 200k)")]),
+     [("high", "高价值", "High"), ("medium", "中价值", "Medium"), ("low", "低价值", "Low")]),
     ("size", {"zh_Hans": "客户规模", "en": "Size"}, AttributeType.CHOICE,
      [("large", "大型", "Large"), ("medium", "中型", "Medium"), ("small", "小型", "Small")]),
     ("start_date", {"zh_Hans": "合作开始日期", "en": "Customer since"}, AttributeType.DATE, []),
