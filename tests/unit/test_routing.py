@@ -17,6 +17,15 @@ from app.core.routing import (
 )
 from app.core.routing_keywords import find_keywords
 from app.core.routing_rule_checks import rule_problems
+from app.core import sentiment
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _lexicons_loaded():
+    """Loaded once before the property tests, as a worker does before its first job: their first example
+    would otherwise spend Hypothesis's 200 ms deadline loading them (1.5 s)."""
+    sentiment.warm_up()
+
 
 # The default questionnaire of questionnaire_templates, as routing sees it.
 QUESTIONS = {
