@@ -1,9 +1,10 @@
 """The form of one survey step, built from the questions on that step."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from flask import current_app
+from werkzeug.datastructures import MultiDict
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, Field, HiddenField, IntegerField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -111,14 +112,51 @@ def _contact_check(question: PlannedQuestion):
     return check
 
 
-def build_step_form(questions: Sequence[PlannedQuestion], formdata=None) -> StepForm:
-    """The form of a step. Its class is made once per set of questions (published versions never change)."""
+def build_step_form(questions: Sequence[PlannedQuestion], formdata=None, csrf: bool = True) -> StepForm:
+    """The form of a step. Its class is made once per set of questions (published versions never change).
+    ``csrf`` False: answers that came with an API key, not from a browser's page."""
     classes: dict = current_app.extensions.setdefault("loopdesk_step_forms", {})
     key = tuple(q.id for q in questions)
     form_class = classes.get(key)
     if form_class is None:
         form_class = classes[key] = _step_form_class(questions)
-    return form_class(formdata=formdata) if formdata is not None else form_class()
+    meta = {} if csrf else {"csrf": False}
+    return form_class(formdata=formdata, meta=meta) if formdata is not None else form_class(meta=meta)
+
+
+def whole_response_form(
+    questions: Sequence[PlannedQuestion], answers: Mapping[str, object], contact: Mapping[str, object] | None, key: str,
+) -> StepForm:
+    """The step form of ``questions`` (those a whole response shows) filled from an integration's answers by
+    question key (a rating as an integer, a single choice as its option value, a multiple choice as a list of
+    them, a text as a string) and contact details: the survey's own checks, no CSRF. A value of the wrong JSON
+    type becomes a value no field accepts, so the field's own message refuses it."""
+    formdata = MultiDict({"key": key, "step": "0"})
+    for question in questions:
+        name = f"q_{question.key}"
+        if question.type == QuestionType.CONTACT:
+            given = contact or {}
+            for part in ("name", "phone", "email"):
+                if isinstance(given.get(part), str):
+                    formdata[f"{name}_{part}"] = given[part]
+            if given.get("consent") is True:
+                formdata[f"{name}_consent"] = "y"
+            continue
+        value = answers.get(question.key)
+        if value is None:
+            continue
+        if question.type == QuestionType.MULTIPLE:
+            values = value if isinstance(value, list) else [value]
+            formdata.setlist(name, [v if isinstance(v, str) else WRONG_TYPE for v in values])
+        elif question.type in (QuestionType.CSAT, QuestionType.NPS):
+            formdata[name] = str(value) if isinstance(value, int) and not isinstance(value, bool) else WRONG_TYPE
+        else:
+            formdata[name] = value if isinstance(value, str) else WRONG_TYPE
+    return build_step_form(questions, formdata=formdata, csrf=False)
+
+
+#: What a value of the wrong JSON type becomes in ``whole_response_form``: no choice and no text is it.
+WRONG_TYPE = "\x00"
 
 
 def _step_form_class(questions: Sequence[PlannedQuestion]) -> type[StepForm]:

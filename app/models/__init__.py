@@ -8,7 +8,7 @@ the whole metadata.
 from app.models.audit import AuditEntry
 from app.models.branches import Branch, QrCode
 from app.models.jobs import FileChunk, HeldJob, JobRun, JobStatus
-from app.models.integrations import API_SCOPES, ApiKey, api_key_branches
+from app.models.integrations import API_SCOPES, ApiKey, api_key_branches, IdempotentRequest
 from app.models.people import Department, Role, User, user_branches, user_departments
 from app.models.notifications import Notification, OutboxEmail, OutboxSms
 from app.models.responses import Answer, Channel, Response
@@ -59,7 +59,7 @@ from app.models.tickets import (
 )
 
 __all__ = [
-    "API_SCOPES", "ApiKey", "api_key_branches",
+    "API_SCOPES", "ApiKey", "api_key_branches", "IdempotentRequest",
     "AuditEntry", "Customer", "CustomerAttribute", "CustomerConsent", "CustomerImportProblem",
     "customer_branches", "FileChunk", "HeldJob", "JobRun", "JobStatus",
     "ActionStatus", "AlertEpisode", "AnswerRollup", "Fishbone", "ImprovementAction", "MonthlyAnswerRollup",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.clock import utcnow
 from app.extensions import db
 from app.models.branches import Branch, QrCode
+from app.models.integrations import ApiKey
 from app.models.surveys import Question, QuestionnaireVersion
 from app.models.types import UtcDateTime
 
@@ -49,6 +50,8 @@ class Response(db.Model):
     qr_code_id: Mapped[int | None] = mapped_column(ForeignKey("qr_codes.id"), index=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"), index=True)
     channel: Mapped[Channel] = mapped_column(channel_enum(), server_default=Channel.QR.value)
+    #: The integration that posted it (channel api): its key, which the pages name.
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
     language: Mapped[str] = mapped_column(String(8))
     #: Anonymous per-device cookie id: tells repeated submissions apart, identifies nobody.
     device_id: Mapped[str] = mapped_column(String(36))
@@ -90,6 +93,7 @@ class Response(db.Model):
 
     branch: Mapped[Branch] = relationship()
     qr_code: Mapped[QrCode | None] = relationship()
+    api_key: Mapped[ApiKey | None] = relationship()
     version: Mapped[QuestionnaireVersion] = relationship()
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan", order_by="Answer.id"

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models.branches import Branch
 from app.models.dialect_only import postgresql_only
 from app.models.people import Department, User
+from app.models.integrations import ApiKey
 from app.models.responses import Response
 from app.models.types import UtcDateTime
 
@@ -150,6 +151,8 @@ class TicketEvent(db.Model):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Or the integration that made the change through the API (actor_id is None then).
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
     #: created, status, assignee, priority, department, category, reply, note, call, callback, sla, escalation;
     #: from the customer's status page: customer_reply, rating
     kind: Mapped[str] = mapped_column(String(24))
@@ -164,6 +167,7 @@ class TicketEvent(db.Model):
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+    api_key: Mapped[ApiKey | None] = relationship()
 
 
 class CustomerCode(db.Model):

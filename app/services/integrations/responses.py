@@ -48,6 +48,7 @@ def in_scope(key: ApiKey) -> Select:
             selectinload(Response.answers).joinedload(Answer.question).joinedload(Question.dimension),
             joinedload(Response.version).selectinload(QuestionnaireVersion.dimensions),
             selectinload(Response.ticket),
+            joinedload(Response.api_key),
         )
     )
     return scope_responses(query, key)

@@ -47,7 +47,8 @@ class SurveyUnavailable(Exception):
 class SurveyEntry:
     """What the survey pages need of a QR code and its branch (plain values, no ORM objects)."""
 
-    qr_id: int
+    #: None: a response that came through no QR code (posted by an integration, ``submitting.submit_whole``).
+    qr_id: int | None
     token: str
     is_kiosk: bool
     branch_id: int

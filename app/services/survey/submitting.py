@@ -164,6 +164,8 @@ class StepInput:
     contact: ContactDetails | None
     #: How the survey was opened (``channel_of``): kept by the draft its first step makes.
     channel: Channel
+    #: The integration that posts it (channel api).
+    api_key_id: int | None = None
 
 
 def save_step(entry: SurveyEntry, plan: SurveyPlan, data: StepInput, draft: DraftView | None) -> tuple[DraftView, bool]:
@@ -203,6 +205,20 @@ def save_step(entry: SurveyEntry, plan: SurveyPlan, data: StepInput, draft: Draf
     return draft, finished
 
 
+def submit_whole(branch_id: int, plan: SurveyPlan, data: StepInput) -> DraftView:
+    """A response given whole at once (an integration's, through the API): the customer's path in one step,
+    through the same draft, skip logic (answers the final answers hide are dropped), reference code and
+    submit-once as the survey's steps. ``data.values`` are the answers already checked by the survey's step
+    form; ``data.step`` is ignored. Raises AlreadySubmitted when ``data.key`` submitted a response already.
+    """
+    entry = SurveyEntry(qr_id=None, token="", is_kiosk=False, branch_id=branch_id, branch_name="",
+                        version_id=plan.version_id)
+    last_step = max((q.step for q in plan.questions), default=0)
+    draft, finished = save_step(entry, plan, replace(data, step=last_step), read_draft(data.key))
+    assert finished, "every step is done after the last one"
+    return draft
+
+
 def _create_draft(entry: SurveyEntry, plan: SurveyPlan, data: StepInput, now: datetime) -> DraftView:
     """Insert the draft once; a second request with the same key finds the first one's row."""
     inserted = db.session.execute(
@@ -212,6 +228,7 @@ def _create_draft(entry: SurveyEntry, plan: SurveyPlan, data: StepInput, now: da
             qr_code_id=entry.qr_id,
             version_id=plan.version_id,
             channel=data.channel,
+            api_key_id=data.api_key_id,
             language=data.language,
             device_id=data.device_id,
             idempotency_key=data.key,
