@@ -64,6 +64,7 @@ AUDIT_ENTITY_LABELS = {
     "customer": _l("Customer"),
     "customer_attribute": _l("Customer attribute"),
     "job_run": _l("Import or export"),
+    "ticket": _l("Ticket"),
 }
 AUDIT_ACTION_LABELS = {
     "create": _l("Created"),
@@ -217,7 +218,7 @@ def _event_label(event) -> str:
     }
     if kind == "rating":
         return _("The customer rated the handling %(n)s of 5", n=new)
-    if kind == "reopened" and event.actor_id is None and old in ("resolved", "closed"):
+    if kind == "reopened" and event.actor_id is None and event.api_key_id is None and old in ("resolved", "closed"):
         return _("Reopened by the customer's low rating")
     if kind == "burst_response":
         return _("Another unhappy response from the same network address joined this ticket (response %(id)s)", id=new)

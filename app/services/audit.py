@@ -49,6 +49,7 @@ ENTITY_TYPES: dict[str, str] = {
     "Customer": "customer",
     "CustomerAttribute": "customer_attribute",
     "JobRun": "job_run",
+    "Ticket": "ticket",
 }
 
 

@@ -21,13 +21,15 @@ from flask import Flask, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
-from app.blueprints.api import auth, branches, dashboard, docs, problems, questionnaires, responses, webhooks
+from app.blueprints.api import (
+    auth, branches, dashboard, docs, problems, questionnaires, responses, tickets, webhooks,
+)
 from app.blueprints.inputs import IdConverter
 from app.core.ids import MAX_ID
 from app.extensions import csrf
 
 #: The resource modules, each with its ``bp`` (a flask_smorest.Blueprint under /api/v1).
-RESOURCES = (branches, questionnaires, responses, dashboard)
+RESOURCES = (branches, questionnaires, responses, tickets, dashboard)
 
 DESCRIPTION = """Loopdesk's JSON API: branches, questionnaires, responses, tickets and dashboard figures for the
 integrations of a chain (a CRM, a call centre, an app).

@@ -1,7 +1,8 @@
 """Tickets (工单): opened from negative responses or by staff, worked by staff, every change an event.
 
 Operations flush and leave the commit to the caller. A change a user asked for and cannot
-have raises a ``TicketError`` whose text is the message for the page.
+have raises a ``TicketError`` whose text is the message for the page. The actor is a user, or an
+integration's API key (the JSON API: scoped by branch; its events name the key).
 
 Two people, one ticket. A ticket page puts ``page_version(ticket)`` in its forms as
 ``seen_version``: the id of the newest event the page showed (the event high-water mark).
@@ -35,7 +36,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import labels
 from app.core.clock import utcnow
 from app.extensions import db
-from app.models import Department, Priority, Ticket, TicketEvent, TicketStatus, User
+from app.models import ApiKey, Department, Priority, Ticket, TicketEvent, TicketStatus, User
 from app.services.sla import clocks as sla_clocks
 from app.services.tickets import customer_messages, queries, search
 from app.services.webhooks import events as webhook_events
@@ -51,6 +52,9 @@ from app.services.tickets.errors import (
 
 
 log = logging.getLogger(__name__)
+
+#: Who works a ticket: a person on its page, or an integration through the API.
+Actor = User | ApiKey
 
 DONE_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
 #: Where each status may go. From a done status, in progress is a reopen.
@@ -78,7 +82,7 @@ def next_statuses(status: TicketStatus | str) -> tuple[TicketStatus, ...]:
     return TRANSITIONS[TicketStatus(status)]
 
 
-def claim(ticket: Ticket, actor: User, seen_version: int, now: datetime | None = None) -> list[TicketEvent]:
+def claim(ticket: Ticket, actor: Actor, seen_version: int, now: datetime | None = None) -> list[TicketEvent]:
     """Take the ticket; a new ticket moves to in progress."""
 
     def change(ticket: Ticket, at: datetime) -> list[TicketEvent]:
@@ -91,7 +95,7 @@ def claim(ticket: Ticket, actor: User, seen_version: int, now: datetime | None =
 
 
 def assign(
-    ticket: Ticket, actor: User, assignee: User | None, seen_version: int, now: datetime | None = None
+    ticket: Ticket, actor: Actor, assignee: User | None, seen_version: int, now: datetime | None = None
 ) -> list[TicketEvent]:
     """Give the ticket to someone whose scope includes it (None: unassign)."""
     if assignee is not None and not queries.can_work(assignee, ticket.branch_id, ticket.department_id):
@@ -103,7 +107,7 @@ def assign(
 
 
 def reply(
-    ticket: Ticket, actor: User, body: str, seen_version: int, now: datetime | None = None,
+    ticket: Ticket, actor: Actor, body: str, seen_version: int, now: datetime | None = None,
     customer_subject: str | None = None,
 ) -> list[TicketEvent]:
     """A message to the customer: on their status page, and by e-mail / SMS where they left an address
@@ -115,13 +119,13 @@ def reply(
     return events
 
 
-def add_note(ticket: Ticket, actor: User, body: str, seen_version: int, now: datetime | None = None) -> list[TicketEvent]:
+def add_note(ticket: Ticket, actor: Actor, body: str, seen_version: int, now: datetime | None = None) -> list[TicketEvent]:
     """An internal note: staff only, never shown to the customer."""
     body = _body(body)
     return _run(ticket, actor, seen_version, now, lambda ticket, at: [_message(ticket, actor, "note", body, at)])
 
 
-def log_call(ticket: Ticket, actor: User, body: str, seen_version: int, now: datetime | None = None) -> list[TicketEvent]:
+def log_call(ticket: Ticket, actor: Actor, body: str, seen_version: int, now: datetime | None = None) -> list[TicketEvent]:
     """What was said on the phone with the customer: a first response, and the call-back task done."""
     body = _body(body)
 
@@ -136,7 +140,7 @@ def log_call(ticket: Ticket, actor: User, body: str, seen_version: int, now: dat
 
 
 def change_status(
-    ticket: Ticket, actor: User, status: TicketStatus | str, seen_version: int, now: datetime | None = None
+    ticket: Ticket, actor: Actor, status: TicketStatus | str, seen_version: int, now: datetime | None = None
 ) -> list[TicketEvent]:
     """Move along new → in progress ⇄ waiting on customer → resolved → closed; back to in progress reopens."""
     new = parse_choice(TicketStatus, status, _l("Choose a status."))
@@ -152,7 +156,7 @@ def change_status(
     return _run(ticket, actor, seen_version, now, change, sla=True)
 
 
-def reopen(ticket: Ticket, actor: User, seen_version: int, now: datetime | None = None) -> list[TicketEvent]:
+def reopen(ticket: Ticket, actor: Actor, seen_version: int, now: datetime | None = None) -> list[TicketEvent]:
     """A resolved or closed ticket back to in progress (a fresh resolution clock, see app.core.sla)."""
     if ticket.status not in DONE_STATUSES:
         raise ForbiddenTransition(_l("Only a resolved or closed ticket can be reopened."))
@@ -160,7 +164,7 @@ def reopen(ticket: Ticket, actor: User, seen_version: int, now: datetime | None 
 
 
 def change_priority(
-    ticket: Ticket, actor: User, priority: Priority | str, seen_version: int, now: datetime | None = None
+    ticket: Ticket, actor: Actor, priority: Priority | str, seen_version: int, now: datetime | None = None
 ) -> list[TicketEvent]:
     new = parse_choice(Priority, priority, _l("Choose a priority."))
 
@@ -174,7 +178,7 @@ def change_priority(
 
 
 def move_to_department(
-    ticket: Ticket, actor: User, department: Department, seen_version: int, now: datetime | None = None
+    ticket: Ticket, actor: Actor, department: Department, seen_version: int, now: datetime | None = None
 ) -> list[TicketEvent]:
     """Hand the ticket to another department; an assignee who does not work there lets go of it."""
     if not department.active:
@@ -196,7 +200,7 @@ Change = Callable[[Ticket, datetime], list[TicketEvent]]
 
 
 def _run(
-    ticket: Ticket, actor: User, seen_version: int, now: datetime | None, change: Change, sla: bool = False
+    ticket: Ticket, actor: Actor, seen_version: int, now: datetime | None, change: Change, sla: bool = False
 ) -> list[TicketEvent]:
     """Check the scope and the page's version, apply ``change``, refresh the clocks, flush.
 
@@ -260,13 +264,16 @@ def _events_after(ticket_id: int, seen_version: int) -> list[TicketEvent]:
     ))
 
 
-def _event(ticket: Ticket, actor: User | None, kind: str, at: datetime, **values) -> TicketEvent:
-    event = TicketEvent(ticket=ticket, actor=actor, kind=kind, at=at, **values)
+def _event(ticket: Ticket, actor: Actor | None, kind: str, at: datetime, **values) -> TicketEvent:
+    if isinstance(actor, ApiKey):
+        event = TicketEvent(ticket=ticket, api_key=actor, kind=kind, at=at, **values)
+    else:
+        event = TicketEvent(ticket=ticket, actor=actor, kind=kind, at=at, **values)
     db.session.add(event)
     return event
 
 
-def _message(ticket: Ticket, actor: User, kind: str, body: str, at: datetime) -> TicketEvent:
+def _message(ticket: Ticket, actor: Actor, kind: str, body: str, at: datetime) -> TicketEvent:
     """A reply, note or call; a reply or call is the first response when none came before."""
     if kind in ("reply", "call") and ticket.first_response_at is None:
         ticket.first_response_at = at
@@ -275,14 +282,14 @@ def _message(ticket: Ticket, actor: User, kind: str, body: str, at: datetime) ->
     return event
 
 
-def _set_assignee(ticket: Ticket, actor: User, assignee: User | None, at: datetime) -> list[TicketEvent]:
+def _set_assignee(ticket: Ticket, actor: Actor, assignee: User | None, at: datetime) -> list[TicketEvent]:
     if ticket.assignee_id == (assignee.id if assignee else None):
         return []
     old, ticket.assignee = ticket.assignee, assignee
     return [_event(ticket, actor, "assignee", at, old_value=_name(old), new_value=_name(assignee))]
 
 
-def _set_status(ticket: Ticket, actor: User, new: TicketStatus, at: datetime) -> TicketEvent:
+def _set_status(ticket: Ticket, actor: Actor, new: TicketStatus, at: datetime) -> TicketEvent:
     """Record a status change; a done ticket going back to in progress is a reopen and forgets its done times."""
     old = ticket.status
     ticket.status = new

@@ -46,7 +46,10 @@ class StaleTicket(TicketError):
 
 def _describe(event: TicketEvent) -> str:
     """A plain one-liner for logs and the refusal message; pages use app.labels.event_label."""
-    who = (event.actor.display_name or event.actor.username) if event.actor else "system"
+    if event.actor is not None:
+        who = event.actor.display_name or event.actor.username
+    else:
+        who = event.api_key.name if event.api_key is not None else "system"
     change = f"{event.old_value or '—'} → {event.new_value or '—'}" if event.new_value or event.old_value else ""
     return " ".join(part for part in (who, event.kind, change) if part)
 

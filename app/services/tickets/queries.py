@@ -17,6 +17,7 @@ from app.core.ids import id_or_none
 from app.core.skip_logic import AnswerValue
 from app.extensions import db
 from app.models import (
+    ApiKey,
     Branch,
     Category,
     Department,
@@ -32,7 +33,7 @@ from app.models import (
 )
 from app.models.tickets import OPEN_STATUSES
 from app.models.upsert import insert_on_conflict
-from app.permissions import scope_tickets
+from app.permissions import branch_scope, scope_tickets
 from app.services.insight.filters import ARG_NAMES, InsightFilter
 from app.services.sla import attainment as sla_attainment
 from app.services.survey.plans import PlannedQuestion, plan_for
@@ -55,9 +56,13 @@ def _works_on(branch_id: int, department_id: int):
     )
 
 
-def can_work(user: User, branch_id: int, department_id: int) -> bool:
+def can_work(who: User | ApiKey, branch_id: int, department_id: int) -> bool:
+    """Whether a user's departments and branches include the ticket; an API key's branches (it has no departments)."""
+    if isinstance(who, ApiKey):
+        scope = branch_scope(who)
+        return who.active and (scope is None or branch_id in scope)
     with db.session.no_autoflush:
-        return db.session.scalar(select(User.id).where(User.id == user.id, _works_on(branch_id, department_id))) is not None
+        return db.session.scalar(select(User.id).where(User.id == who.id, _works_on(branch_id, department_id))) is not None
 
 
 def assignable_users(ticket: Ticket) -> list[User]:
