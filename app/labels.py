@@ -375,7 +375,7 @@ CUSTOMER_FIELD_LABELS = {
     "consent_phone": _l("Consent: phone call"),
 }
 #: The ways a customer may be contacted.
-CHANNEL_LABELS = {"email": _l("E-mail"), "sms": _l("Text message"), "phone": _l("Phone call")}
+CONTACT_CHANNEL_LABELS = {"email": _l("E-mail"), "sms": _l("Text message"), "phone": _l("Phone call")}
 #: The types of attribute an admin can define.
 ATTRIBUTE_TYPE_LABELS = {
     "text": _l("Text"), "number": _l("Number"), "date": _l("Date"), "choice": _l("One of a list"),

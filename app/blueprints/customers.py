@@ -45,7 +45,7 @@ admins = role_required(Role.ADMIN)
 @bp.context_processor
 def customer_labels() -> dict:
     return {
-        "channel_labels": labels.CHANNEL_LABELS,
+        "channel_labels": labels.CONTACT_CHANNEL_LABELS,
         "consent_source_labels": labels.CONSENT_SOURCE_LABELS,
         "attribute_type_labels": labels.ATTRIBUTE_TYPE_LABELS,
         "shown_value": attribute_definitions.shown_value,
