@@ -146,3 +146,18 @@ def test_the_pages_name_the_integration(app, client, make_key, demo):
     login(client, "admin", demo["passwords"]["admin"])
     page = client.get(f"/staff/responses/{posted['id']}?lang=en").get_data(as_text=True)
     assert "Integration (API) · WeChat mini program" in page
+
+
+def test_contact_details_with_consent_are_kept_and_checked_as_on_the_phone(app, client, make_key):
+    _key_id, token = make_key(scopes=("responses:write",))
+    kept = _post(client, token, _body(app, COMPLAINT, contact={"consent": True, "phone": "13800000000"}))
+    assert kept.status_code == 201, kept.get_json()
+    refused = _post(client, token, _body(app, COMPLAINT, contact={"consent": True, "phone": "call me"}))
+    assert refused.status_code == 422 and "contact.phone" in {e["field"] for e in refused.get_json()["errors"]}
+    no_consent = _post(client, token, _body(app, COMPLAINT, contact={"consent": False, "phone": "13800000000"}))
+    assert no_consent.status_code == 422  # the phone's rule: tick the box or leave the fields empty
+    with app.app_context():
+        response = db.session.get(Response, kept.get_json()["id"])
+        assert response.contact_consent and response.contact_phone == "13800000000"
+        ticket = db.session.scalar(select(Ticket).where(Ticket.response_id == response.id))
+        assert ticket.contact_phone == "13800000000" and ticket.callback_due_at is not None
