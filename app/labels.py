@@ -351,7 +351,7 @@ CONTACT_PROBLEMS = {
     "no_identity": _l("The row has no external id, phone or e-mail: nothing to find the customer by."),
     "external_id_taken": _l("Another customer has this external id."),
 }
-#: What can be wrong with a whole import file (app.services.customers.imports.FILE_PROBLEMS).
+#: What can be wrong with a whole import file (app.services.customers.tables.FILE_PROBLEMS).
 IMPORT_FILE_PROBLEMS = {
     "empty": _l("The file is empty."),
     "too_big": _l("The file is too large (at most %(mb)s MB)."),

@@ -33,7 +33,7 @@ from app.services import job_runs
 from app.services.customers import attributes as attribute_definitions
 from app.services.customers import imports, privacy, records
 from app.services.customers.attributes import AttributeDefinitionError, AttributeFields
-from app.services.customers.imports import ImportFileError
+from app.services.customers.tables import ImportFileError
 from app.services.customers.records import CustomerError, CustomerFields, CustomerFilter
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")

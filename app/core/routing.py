@@ -15,12 +15,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
 
+from app.core.complaint_words import CATEGORY_KEYWORDS, COMPLAINT_KEYWORDS, PRAISE_WORDS, URGENT_KEYWORDS
 from app.core.routing_keywords import (
-    CATEGORY_KEYWORDS,
-    COMPLAINT_KEYWORDS,
     KeywordHit,
-    PRAISE_WORDS,
-    URGENT_KEYWORDS,
     clauses_with,
     find_complaints,
     find_keywords,
